@@ -1,0 +1,200 @@
+"""InstallConfig: the one model every front end produces and the engine consumes."""
+from __future__ import annotations
+
+import dataclasses
+import enum
+from dataclasses import dataclass, field
+
+
+class Mode(str, enum.Enum):
+    FRESH = "fresh"
+    REINSTALL = "reinstall"
+    UPGRADE = "upgrade"
+    RESTORE = "restore"
+
+
+class SRType(str, enum.Enum):
+    EXT = "ext"
+    LVM = "lvm"
+
+
+class IPv4Mode(str, enum.Enum):
+    DHCP = "dhcp"
+    STATIC = "static"
+    NONE = "none"
+
+
+class IPv6Mode(str, enum.Enum):
+    NONE = "none"
+    DHCP = "dhcp"
+    STATIC = "static"
+    AUTOCONF = "autoconf"
+
+
+class NTPMode(str, enum.Enum):
+    DHCP = "dhcp"
+    DEFAULT = "default"
+    MANUAL = "manual"
+    NONE = "none"
+
+
+class NetworkBackend(str, enum.Enum):
+    BRIDGE = "bridge"
+    OPENVSWITCH = "openvswitch"
+
+
+class AtExit(str, enum.Enum):
+    REBOOT = "reboot"
+    POWEROFF = "poweroff"
+    SHELL = "shell"
+
+
+HOOK_STAGES = ("installation-start", "filesystem-populated", "installation-complete")
+# The Debian product's own choices where XCP-ng's differ (see docs/answerfile.md).
+PRODUCT_NETWORK_BACKEND = NetworkBackend.BRIDGE
+DEFAULT_NTP_SERVERS = ("0.debian.pool.ntp.org", "1.debian.pool.ntp.org", "2.debian.pool.ntp.org",
+                       "3.debian.pool.ntp.org")
+
+
+@dataclass
+class DiskMatch:
+    """Our extension: select a disk by what it is rather than by its kernel name."""
+    serial: str | None = None
+    model: str | None = None
+    min_size: int | None = None
+    max_size: int | None = None
+
+
+@dataclass
+class DiskRef:
+    """A disk named in the config: a /dev path, or match criteria resolved at plan time."""
+    path: str | None = None
+    match: DiskMatch | None = None
+
+    def describe(self) -> str:
+        if self.path:
+            return self.path
+        m = self.match or DiskMatch()
+        crit = [f"{k}={v}" for k, v in dataclasses.asdict(m).items() if v is not None]
+        return "disk matching " + ", ".join(crit)
+
+
+@dataclass
+class PrimaryDisk:
+    disk: DiskRef
+    guest_storage: bool = True
+    sr_at_end: bool = True
+    preserve_first_partition: str = "false"  # true | false | if-utility
+
+
+@dataclass
+class Raid:
+    device: str            # /dev/md127
+    members: list[DiskRef] = field(default_factory=list)
+
+
+@dataclass
+class Source:
+    type: str              # local | url | nfs
+    location: str = ""
+
+
+@dataclass
+class Hook:
+    stage: str
+    type: str              # url | nfs
+    location: str
+
+
+@dataclass
+class IPv4Config:
+    mode: IPv4Mode = IPv4Mode.DHCP
+    address: str | None = None     # "192.0.2.10/24"
+    gateway: str | None = None
+
+
+@dataclass
+class IPv6Config:
+    mode: IPv6Mode = IPv6Mode.NONE
+    address: str | None = None     # "2001:db8::10/64"
+    gateway: str | None = None
+
+
+@dataclass
+class ManagementInterface:
+    name: str | None = None
+    mac: str | None = None
+    ipv4: IPv4Config = field(default_factory=IPv4Config)
+    ipv6: IPv6Config = field(default_factory=IPv6Config)
+    vlan: int | None = None
+
+
+@dataclass
+class NTPConfig:
+    mode: NTPMode = NTPMode.DEFAULT
+    servers: list[str] = field(default_factory=list)
+
+
+@dataclass
+class RootPassword:
+    """Only ever a crypt(5) hash; plaintext input is hashed when parsed and dropped."""
+    hash: str | None = None        # None: no password given; the account stays locked
+    origin: str = "none"           # plaintext | hash | none
+
+
+@dataclass
+class Bootloader:
+    name: str = "grub2"
+    location: str = "mbr"          # mbr | partition
+    write_boot_entry: bool = True
+
+
+@dataclass
+class Service:
+    name: str
+    state: str                     # enabled | disabled
+
+
+@dataclass
+class InstallConfig:
+    mode: Mode = Mode.FRESH
+    primary_disk: PrimaryDisk | None = None
+    guest_disks: list[DiskRef] = field(default_factory=list)
+    sr_type: SRType = SRType.EXT
+    raid: Raid | None = None
+    sources: list[Source] = field(default_factory=list)
+    driver_sources: list[Source] = field(default_factory=list)
+    repo_gpgcheck: bool = True
+    gpgcheck: bool = True
+    root_password: RootPassword = field(default_factory=RootPassword)
+    ssh_authorized_keys: list[str] = field(default_factory=list)
+    interface: ManagementInterface | None = None
+    hostname: str | None = None    # None: from DHCP, else the planner's generated default
+    name_servers: list[str] = field(default_factory=list)
+    ntp: NTPConfig = field(default_factory=NTPConfig)
+    timezone: str = "Etc/UTC"
+    keymap: str = "us"
+    bootloader: Bootloader = field(default_factory=Bootloader)
+    network_backend: NetworkBackend = PRODUCT_NETWORK_BACKEND
+    services: list[Service] = field(default_factory=list)
+    hooks: list[Hook] = field(default_factory=list)
+    at_exit: AtExit = AtExit.REBOOT
+    existing_installation: DiskRef | None = None
+    backup_disk: DiskRef | None = None
+
+    def hooks_for(self, stage: str) -> list[Hook]:
+        return [h for h in self.hooks if h.stage == stage]
+
+    def to_dict(self) -> dict:
+        """Normalized, JSON-ready form. Holds no secret beyond the password hash."""
+        return _plain(self)
+
+
+def _plain(value):
+    if dataclasses.is_dataclass(value):
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value

@@ -1,0 +1,253 @@
+"""Validators for values found in answer files and on the kernel command line.
+
+Each function returns the normalized value or raises ValueError with a message that says what was
+expected; callers attach the position.
+"""
+from __future__ import annotations
+
+import base64
+import functools
+import ipaddress
+import re
+import zoneinfo
+from importlib import resources
+
+TRUE_WORDS = ("yes", "true")
+FALSE_WORDS = ("no", "false")
+
+
+def boolean(text: str) -> bool:
+    word = text.strip().lower()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    raise ValueError(f"expected yes/true or no/false, got {text!r}")
+
+
+def choice(text: str, allowed: tuple[str, ...], what: str) -> str:
+    if text in allowed:
+        return text
+    close = [a for a in allowed if a.lower() == text.strip().lower()]
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    raise ValueError(f"{what} must be one of {', '.join(allowed)}; got {text!r}{hint}")
+
+
+def ipv4_address(text: str) -> ipaddress.IPv4Address:
+    try:
+        addr = ipaddress.IPv4Address(text.strip())
+    except ValueError:
+        raise ValueError(f"expected an IPv4 address like 192.0.2.10, got {text!r}") from None
+    if addr.is_unspecified or addr.is_multicast:
+        raise ValueError(f"{text.strip()} is not a usable host address")
+    return addr
+
+
+def ipv4_prefix(text: str) -> int:
+    """A dotted netmask (255.255.255.0) or a prefix length (24, /24)."""
+    value = text.strip().lstrip("/")
+    if value.isdigit():
+        prefix = int(value)
+        if 1 <= prefix <= 32:
+            return prefix
+        raise ValueError(f"an IPv4 prefix length must be 1-32, got {text!r}")
+    try:
+        return ipaddress.IPv4Network(f"0.0.0.0/{value}").prefixlen
+    except ValueError:
+        raise ValueError(f"expected a netmask like 255.255.255.0 or a prefix length, got {text!r}") from None
+
+
+def ipv4_interface(address: ipaddress.IPv4Address, prefix: int) -> ipaddress.IPv4Interface:
+    iface = ipaddress.IPv4Interface(f"{address}/{prefix}")
+    if prefix <= 30 and address in (iface.network.network_address, iface.network.broadcast_address):
+        raise ValueError(f"{address} is the network or broadcast address of {iface.network}")
+    return iface
+
+
+def gateway_in(gateway: ipaddress._BaseAddress, iface: ipaddress._BaseInterface) -> None:
+    if gateway not in iface.network:
+        raise ValueError(f"gateway {gateway} is not inside the management subnet {iface.network}")
+    if gateway == iface.ip:
+        raise ValueError(f"gateway {gateway} is the interface's own address")
+
+
+def ipv6_address(text: str) -> ipaddress.IPv6Address:
+    try:
+        addr = ipaddress.IPv6Address(text.strip())
+    except ValueError:
+        raise ValueError(f"expected an IPv6 address like 2001:db8::1, got {text!r}") from None
+    if addr.is_unspecified or addr.is_multicast:
+        raise ValueError(f"{text.strip()} is not a usable host address")
+    return addr
+
+
+def ipv6_interface(text: str) -> ipaddress.IPv6Interface:
+    value = text.strip()
+    if "/" not in value:
+        raise ValueError(f"expected an IPv6 address with prefix like 2001:db8::10/64, got {text!r}")
+    addr, _, prefix = value.partition("/")
+    ipv6_address(addr)
+    if not prefix.isdigit() or not 1 <= int(prefix) <= 128:
+        raise ValueError(f"an IPv6 prefix length must be 1-128, got {prefix!r}")
+    return ipaddress.IPv6Interface(value)
+
+
+def ip_address(text: str) -> ipaddress._BaseAddress:
+    value = text.strip()
+    return ipv6_address(value) if ":" in value else ipv4_address(value)
+
+
+def vlan(text: str) -> int:
+    value = text.strip()
+    if not value.isdigit() or not 1 <= int(value) <= 4094:
+        raise ValueError(f"a VLAN ID must be a number from 1 to 4094, got {text!r}")
+    return int(value)
+
+
+_LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
+
+
+def hostname(text: str) -> str:
+    """RFC 1123 host name, optionally fully qualified; normalized to lower case."""
+    value = text.strip().rstrip(".")
+    if not value or len(value) > 253:
+        raise ValueError(f"a host name must be 1-253 characters, got {text!r}")
+    for label in value.split("."):
+        if not _LABEL.match(label):
+            raise ValueError(f"{text!r} is not a valid host name: each dot-separated label must be "
+                             "1-63 letters, digits or hyphens, not starting or ending with a hyphen")
+    if value.split(".")[-1].isdigit():
+        raise ValueError(f"{text!r} is not a valid host name: the last label may not be all digits")
+    return value.lower()
+
+
+def host_or_ip(text: str) -> str:
+    value = text.strip()
+    try:
+        return str(ip_address(value))
+    except ValueError:
+        pass
+    try:
+        return hostname(value)
+    except ValueError:
+        raise ValueError(f"expected a host name or IP address, got {text!r}") from None
+
+
+@functools.lru_cache(maxsize=1)
+def _timezones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+def timezone(text: str) -> str:
+    value = text.strip()
+    zones = _timezones()
+    if value in zones:
+        return value
+    if not zones:
+        raise ValueError("no time zone database found on this system (install tzdata)")
+    close = sorted(z for z in zones if z.lower() == value.lower())
+    hint = f" (did you mean {close[0]!r}?)" if close else " (use a tz database name like Europe/Paris or Etc/UTC)"
+    raise ValueError(f"unknown time zone {text!r}{hint}")
+
+
+@functools.lru_cache(maxsize=1)
+def keymaps() -> frozenset[str]:
+    data = resources.files("installer.data").joinpath("keymaps.txt").read_text()
+    return frozenset(line.split()[0] for line in data.splitlines() if line.strip() and not line.startswith("#"))
+
+
+def keymap(text: str) -> str:
+    value = text.strip()
+    if value in keymaps():
+        return value
+    raise ValueError(f"unknown keymap {text!r} (console keymap names such as us, uk, de, fr-latin1; "
+                     "see docs/answerfile.md)")
+
+
+_DISK_PART = re.compile(r"^[A-Za-z0-9._:+@=,-]+$")
+
+
+def disk_name(text: str) -> str:
+    """sda, /dev/sda, disk/by-id/x -> an absolute /dev path."""
+    value = text.strip()
+    if not value:
+        raise ValueError("expected a disk name like sda, nvme0n1, /dev/sdb or disk/by-id/...")
+    path = value if value.startswith("/dev/") else "/dev/" + value.lstrip("/")
+    if value.startswith("/") and not value.startswith("/dev/"):
+        raise ValueError(f"a disk must be a device under /dev, got {text!r}")
+    parts = path[len("/dev/"):].split("/")
+    if any(p in ("", ".", "..") or not _DISK_PART.match(p) for p in parts):
+        raise ValueError(f"{text!r} is not a valid disk name (expected sda, nvme0n1, /dev/sdb, "
+                         "disk/by-id/...)")
+    return path
+
+
+_MAC = re.compile(r"^[0-9a-f]{2}([:-][0-9a-f]{2}){5}$")
+
+
+def mac_address(text: str) -> str:
+    value = text.strip().lower()
+    if not _MAC.match(value):
+        raise ValueError(f"expected a MAC address like 52:54:00:12:34:56, got {text!r}")
+    return value.replace("-", ":")
+
+
+_IFNAME = re.compile(r"^[A-Za-z0-9_.:-]{1,15}$")
+
+
+def interface_name(text: str) -> str:
+    value = text.strip()
+    if not _IFNAME.match(value) or value in (".", ".."):
+        raise ValueError(f"expected a network interface name like eth0 or enp1s0, got {text!r}")
+    return value
+
+
+_URL = re.compile(r"^(https?|ftp|file)://[^\s]+$", re.IGNORECASE)
+_NFS = re.compile(r"^(nfs://[^\s/]+/[^\s]*|[^\s/:]+:/[^\s]*)$")
+
+
+def url(text: str, schemes: tuple[str, ...] = ("http", "https", "ftp", "file")) -> str:
+    value = text.strip()
+    if not _URL.match(value) or value.split(":", 1)[0].lower() not in schemes:
+        raise ValueError(f"expected a URL starting with {', '.join(s + '://' for s in schemes)}; "
+                         f"got {text!r}")
+    return value
+
+
+def nfs_location(text: str) -> str:
+    value = text.strip()
+    if not _NFS.match(value):
+        raise ValueError(f"expected an NFS location like server:/path or nfs://server/path, got {text!r}")
+    return value
+
+
+_SIZE = re.compile(r"^(\d+(?:\.\d+)?)\s*([KMGTP]?)(i?B?)?$", re.IGNORECASE)
+
+
+def size_bytes(text: str) -> int:
+    """'500G', '1.5TiB', '1000000' -> bytes (binary units: G = GiB)."""
+    m = _SIZE.match(text.strip())
+    if not m:
+        raise ValueError(f"expected a size like 500G, 2T or 1048576, got {text!r}")
+    scale = 1024 ** "BKMGTP".index(m.group(2).upper() or "B")
+    return int(float(m.group(1)) * scale)
+
+
+SSH_KEY_TYPES = ("ssh-ed25519", "ssh-rsa", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384",
+                 "ecdsa-sha2-nistp521", "sk-ssh-ed25519@openssh.com",
+                 "sk-ecdsa-sha2-nistp256@openssh.com")
+
+
+def ssh_public_key(text: str) -> str:
+    fields = text.split()
+    if len(fields) < 2 or fields[0] not in SSH_KEY_TYPES:
+        raise ValueError("expected an OpenSSH public key line like 'ssh-ed25519 AAAA... comment' "
+                         f"(types: {', '.join(SSH_KEY_TYPES)})")
+    try:
+        blob = base64.b64decode(fields[1], validate=True)
+    except ValueError:
+        raise ValueError("the SSH key's base64 data is corrupt") from None
+    length = int.from_bytes(blob[:4], "big")
+    if blob[4:4 + length].decode("ascii", "replace") != fields[0]:
+        raise ValueError(f"the SSH key's data does not match its type {fields[0]}")
+    return " ".join(fields)
