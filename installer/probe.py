@@ -1,0 +1,185 @@
+"""Describe the live machine (disks, NICs, memory, CPU, firmware) with pyudev and sysfs.
+
+Works without udevd (as on the build machine): sysfs gives sizes and sector sizes, `sfdisk --json`
+reads partition tables in user space (the kernel may lack partition parsers) and `blkid -p` probes
+signatures, also inside partitions that have no device node.
+"""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from . import runner
+from .machine import NIC, Disk, Machine, Partition
+
+SKIP_PREFIXES = ("ram", "zram", "dm-", "sr", "fd", "nbd")
+MEDIA_MOUNTS = ("/run/install/media", "/run/initramfs/live", "/cdrom")
+
+
+def _read(path: Path, default: str = "") -> str:
+    try:
+        return path.read_text().strip()
+    except OSError:
+        return default
+
+
+def _blkid(dev: str, offset: int | None = None, size: int | None = None) -> dict[str, str]:
+    argv = ["blkid", "-p", "-o", "udev"]
+    if offset is not None:
+        argv += ["-O", str(offset), "-S", str(size)]
+    res = runner.run(argv + [dev], check=False, timeout=30)
+    props = {}
+    for line in res.stdout.splitlines():
+        key, _, value = line.partition("=")
+        props[key] = value
+    return props
+
+
+def _partitions(dev: str, sector: int) -> tuple[str, list[Partition]]:
+    res = runner.run(["sfdisk", "--json", dev], check=False, timeout=30)
+    if res.returncode != 0 or not res.stdout.strip():
+        return "", []
+    table = json.loads(res.stdout).get("partitiontable", {})
+    parts = []
+    for entry in table.get("partitions", []):
+        number = int("".join(ch for ch in entry["node"][len(dev):] if ch.isdigit()) or 0)
+        start, size = entry["start"] * sector, entry["size"] * sector
+        props = _blkid(dev, start, size)
+        parts.append(Partition(number=number, start=start, size=size, type=entry.get("type", ""),
+                               name=entry.get("name", ""), fstype=props.get("ID_FS_TYPE", ""),
+                               label=props.get("ID_FS_LABEL", ""), uuid=props.get("ID_FS_UUID", "")))
+    return table.get("label", ""), parts
+
+
+def _mounts() -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    for line in _read(Path("/proc/mounts")).splitlines():
+        src, target = line.split()[:2]
+        if src.startswith("/dev/"):
+            found.setdefault(os.path.realpath(src), []).append(target)
+    return found
+
+
+def _swaps() -> set[str]:
+    lines = _read(Path("/proc/swaps")).splitlines()[1:]
+    return {os.path.realpath(line.split()[0]) for line in lines if line.strip()}
+
+
+def _by_id() -> dict[str, list[str]]:
+    links: dict[str, list[str]] = {}
+    base = Path("/dev/disk/by-id")
+    if base.is_dir():
+        for link in sorted(base.iterdir()):
+            links.setdefault(os.path.realpath(link), []).append(link.name)
+    return links
+
+
+def _usage(name: str, sysdir: Path, mounts, swaps) -> tuple[list[str], bool]:
+    """Why a disk is busy, and whether it carries the installer media."""
+    reasons, media = [], False
+    nodes = [name] + [p.name for p in sysdir.iterdir() if p.name.startswith(name)]
+    for node in nodes:
+        dev = "/dev/" + node
+        for target in mounts.get(dev, []):
+            reasons.append(f"{dev} is mounted at {target}")
+            media = media or target in MEDIA_MOUNTS
+        if dev in swaps:
+            reasons.append(f"{dev} is in use as swap")
+        holders = sysdir / node / "holders" if node != name else sysdir / "holders"
+        if holders.is_dir():
+            for holder in sorted(os.listdir(holders)):
+                reasons.append(f"{dev} is held by {holder} (LVM, RAID or device-mapper)")
+    return reasons, media
+
+
+def probe_disk(device, include_loop: bool = False, mounts=None, swaps=None, by_id=None) -> Disk | None:
+    name = device.sys_name
+    if name.startswith(SKIP_PREFIXES) or (name.startswith("loop") and not include_loop):
+        return None
+    sysdir = Path(device.sys_path)
+    size = int(_read(sysdir / "size", "0")) * 512
+    if size == 0:
+        return None
+    dev = device.device_node or "/dev/" + name
+    logical = int(_read(sysdir / "queue/logical_block_size", "512"))
+    props = device.properties
+    in_use, media = _usage(name, sysdir, mounts if mounts is not None else _mounts(),
+                           swaps if swaps is not None else _swaps())
+    table, parts = _partitions(dev, logical)
+    whole = _blkid(dev)
+    sigs = [s for s in (whole.get("ID_PART_TABLE_TYPE"), whole.get("ID_FS_TYPE")) if s]
+    return Disk(
+        name=name, size=size, logical_sector_size=logical,
+        physical_sector_size=int(_read(sysdir / "queue/physical_block_size", str(logical))),
+        model=props.get("ID_MODEL", "").replace("_", " ") or _read(sysdir / "device/model"),
+        serial=props.get("ID_SERIAL_SHORT", "") or _read(sysdir / "device/serial"),
+        by_id=(by_id if by_id is not None else _by_id()).get(dev, []),
+        removable=_read(sysdir / "removable") == "1",
+        rotational=_read(sysdir / "queue/rotational") == "1",
+        readonly=_read(sysdir / "ro") == "1",
+        install_media=media, in_use=in_use, table=table, signatures=sigs, partitions=parts)
+
+
+def _nics() -> list[NIC]:
+    import pyudev
+    try:
+        import netifaces
+    except ImportError:  # addresses are informative only
+        netifaces = None
+    nics = []
+    for dev in pyudev.Context().list_devices(subsystem="net"):
+        sysdir = Path(dev.sys_path)
+        if "/virtual/" in dev.sys_path:
+            continue
+        name = dev.sys_name
+        carrier = _read(sysdir / "carrier")
+        speed = _read(sysdir / "speed")
+        driver = Path(os.path.realpath(sysdir / "device/driver")).name if (sysdir / "device/driver").exists() else ""
+        addrs = []
+        if netifaces is not None:
+            info = netifaces.ifaddresses(name)
+            for family in (netifaces.AF_INET, netifaces.AF_INET6):
+                addrs += [a["addr"] for a in info.get(family, [])]
+        nics.append(NIC(name=name, mac=_read(sysdir / "address").lower(), driver=driver,
+                        link=None if carrier == "" else carrier == "1",
+                        speed_mbps=int(speed) if speed.lstrip("-").isdigit() and int(speed) > 0 else None,
+                        addresses=addrs))
+    return sorted(nics, key=lambda n: n.name)
+
+
+def _cpu() -> tuple[int, str, str]:
+    info = _read(Path("/proc/cpuinfo"))
+    model, flags = "", set()
+    for line in info.splitlines():
+        key, _, value = line.partition(":")
+        if key.strip() == "model name" and not model:
+            model = value.strip()
+        elif key.strip() == "flags" and not flags:
+            flags = set(value.split())
+    virt = "vmx" if "vmx" in flags else "svm" if "svm" in flags else ""
+    return os.cpu_count() or 1, model, virt
+
+
+def _memory_mib() -> int:
+    for line in _read(Path("/proc/meminfo")).splitlines():
+        if line.startswith("MemTotal:"):
+            return int(line.split()[1]) // 1024
+    return 0
+
+
+def probe(include_loop: bool = False, only: list[str] | None = None) -> Machine:
+    """Describe this machine. `only` restricts disks to these kernel names (e.g. test loop devices)."""
+    import pyudev
+    mounts, swaps, by_id = _mounts(), _swaps(), _by_id()
+    disks = []
+    for dev in pyudev.Context().list_devices(subsystem="block", DEVTYPE="disk"):
+        if only is not None and dev.sys_name not in only:
+            continue
+        disk = probe_disk(dev, include_loop or only is not None, mounts, swaps, by_id)
+        if disk:
+            disks.append(disk)
+    cpus, model, virt = _cpu()
+    return Machine(boot_mode="uefi" if Path("/sys/firmware/efi").is_dir() else "bios",
+                   memory_mib=_memory_mib(), cpu_count=cpus, cpu_model=model, virtualization=virt,
+                   disks=sorted(disks, key=lambda d: d.name), nics=_nics())
