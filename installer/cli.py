@@ -1,0 +1,223 @@
+"""python -m installer: validate, plan, probe, cmdline, install (dry run)."""
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import logging
+import sys
+
+from . import __version__, answerfile, cmdline, engine, machine as machine_mod
+from .errors import ConfigError, InstallerError, PlanError
+from .events import Events, jsonl_sink, text_sink
+from .plan import FIXED_IDS, Ids, make_plan
+from .runner import SECRETS
+
+EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
+
+
+def _print_diags(diags) -> None:
+    for d in diags:
+        print(d, file=sys.stderr)
+
+
+def cmd_validate(args) -> int:
+    status, configs = EXIT_OK, {}
+    for path in args.files:
+        try:
+            cfg, report = answerfile.parse_file(path)
+        except ConfigError as exc:
+            _print_diags(exc.diagnostics + exc.warnings)
+            status = EXIT_INVALID
+            continue
+        _print_diags(report.warnings)
+        configs[path] = cfg.to_dict()
+        if not args.json:
+            print(f"{path}: valid ({cfg.mode.value})")
+    if args.json and configs:
+        out = next(iter(configs.values())) if len(args.files) == 1 else configs
+        print(json.dumps(out, indent=2, sort_keys=True))
+    return status
+
+
+def _machine(args) -> machine_mod.Machine:
+    if args.machine:
+        return machine_mod.load(args.machine)
+    from .probe import probe
+    return probe()
+
+
+def _load_plan(args):
+    cfg, report = answerfile.parse_file(args.file)
+    _print_diags(report.warnings)
+    ids = FIXED_IDS if args.reproducible else Ids.new(
+        datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"))
+    return cfg, make_plan(cfg, _machine(args), ids)
+
+
+def render_plan(plan) -> str:
+    lines = [f"Plan: {plan.mode} install of {plan.product['brand']} {plan.product['version']} "
+             f"({plan.boot_mode.upper()} boot)"]
+    for disk in plan.disks:
+        lines.append(f"\nDisk {disk.path} ({disk.size / 2**30:.1f} GiB) - {disk.role}"
+                     + (", will be ERASED" if disk.wipe else ", kept"))
+        if disk.partitions:
+            lines.append(f"  {'#':>2} {'name':<10} {'start MiB':>10} {'end MiB':>10} {'size MiB':>10}  "
+                         "file system")
+        for p in disk.partitions:
+            fs = f"{p.fstype} {p.label}".strip() + (f" on {p.mountpoint}" if p.mountpoint else "")
+            lines.append(f"  {p.number:>2} {p.name:<10} {p.start_mib:>10} {p.end_mib:>10} "
+                         f"{p.size_mib:>10}  {fs}")
+    if plan.raid:
+        lines.append(f"\nRAID1 {plan.raid['device']} from {', '.join(plan.raid['members'])}")
+    if plan.sr:
+        lines.append(f"\nLocal SR: {plan.sr.type} on {', '.join(plan.sr.devices)} (VG {plan.sr.vg})")
+    lines.append(f"Dom0: {plan.dom0_memory_mib} MiB memory, {plan.dom0_vcpus} vCPUs; "
+                 f"hostname {plan.hostname}")
+    m = plan.management
+    if m:
+        v4 = m["ipv4"]["address"] or m["ipv4"]["mode"]
+        v6 = m["ipv6"]["address"] or m["ipv6"]["mode"]
+        lines.append(f"Management: {m['nic']} ({m['mac']}) on bridge {m['bridge']}"
+                     f"{' VLAN ' + str(m['vlan']) if m['vlan'] else ''}; IPv4 {v4}; IPv6 {v6}")
+    lines.append("\nSteps:")
+    for i, step in enumerate(plan.steps, 1):
+        lines.append(f"  {i}. {step.title} [{step.name}]")
+        lines += [f"     - {a}" for a in step.actions]
+    if plan.files:
+        lines.append("\nFiles written on the host: " + ", ".join(f.path for f in plan.files))
+    for w in plan.warnings:
+        lines.append(f"WARNING: {w}")
+    return "\n".join(lines)
+
+
+def cmd_plan(args) -> int:
+    cfg, plan = _load_plan(args)
+    if args.json:
+        print(json.dumps(plan.to_dict(), indent=2))
+    else:
+        print(render_plan(plan))
+        if args.show_files:
+            for f in plan.files:
+                print(f"\n--- {f.path} (mode {f.mode:o})\n{f.content}", end="")
+    return EXIT_OK
+
+
+def cmd_probe(args) -> int:
+    from .probe import probe
+    m = probe(include_loop=args.include_loop, only=args.disk or None)
+    if args.json:
+        print(m.to_json(), end="")
+    else:
+        print(f"Firmware: {m.boot_mode.upper()}; memory {m.memory_mib} MiB; {m.cpu_count} CPUs "
+              f"({m.cpu_model}); virtualization: {m.virtualization or 'none'}")
+        for d in m.disks:
+            flags = [f for f, on in (("removable", d.removable), ("installer media", d.install_media),
+                                     ("in use", bool(d.in_use))) if on]
+            print(f"disk {d.name}: {d.size / 2**30:.1f} GiB, {d.logical_sector_size}-byte sectors, "
+                  f"{d.model or 'unknown model'} {d.serial}".rstrip()
+                  + f"; table {d.table or 'none'}; {len(d.partitions)} partitions"
+                  + (f" [{', '.join(flags)}]" if flags else ""))
+        for n in m.nics:
+            link = {True: "link up", False: "no link", None: "link unknown"}[n.link]
+            print(f"nic {n.name}: {n.mac} {n.driver} {link} {' '.join(n.addresses)}".rstrip())
+    return EXIT_OK
+
+
+def cmd_cmdline(args) -> int:
+    text = args.text if args.text is not None else cmdline.read_proc()
+    try:
+        opts, report = cmdline.parse(text)
+    except ConfigError as exc:
+        _print_diags(exc.diagnostics + exc.warnings)
+        return EXIT_INVALID
+    _print_diags(report.warnings)
+    from .config import _plain
+    print(json.dumps(_plain(opts), indent=2, sort_keys=True))
+    return EXIT_OK
+
+
+def cmd_install(args) -> int:
+    if not args.dry_run:
+        print("install: real installs are not implemented yet; use --dry-run to run the engine "
+              "over the plan without touching any disk", file=sys.stderr)
+        return EXIT_USAGE
+    cfg, plan = _load_plan(args)
+    events = Events()
+    events.add_sink(text_sink(sys.stderr))
+    if args.events:
+        events.add_sink(jsonl_sink(open(args.events, "w")))
+    outcome = engine.run(engine.Context(cfg, plan, events, dry_run=True, run_hooks=False))
+    return EXIT_OK if outcome.success else EXIT_INVALID
+
+
+class _MaskFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg, record.args = SECRETS.mask(record.getMessage()), ()
+        return True
+
+
+def _setup_logging(path: str | None) -> None:
+    if not path:
+        return
+    handler = logging.FileHandler(path)
+    handler.addFilter(_MaskFilter())
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger("installer")
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="python -m installer", description="Xen host installer")
+    ap.add_argument("--version", action="version", version=__version__)
+    ap.add_argument("--log", help="write the installer log (secrets masked) to this file")
+    sub = ap.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("validate", help="check answer files; exit 1 if any is invalid")
+    p.add_argument("files", nargs="+")
+    p.add_argument("--json", action="store_true", help="print the normalized InstallConfig")
+    p.set_defaults(func=cmd_validate)
+
+    for name, func, helptext in (("plan", cmd_plan, "dry run: show what an install would do"),
+                                 ("install", cmd_install, "run the install engine")):
+        p = sub.add_parser(name, help=helptext)
+        p.add_argument("file", help="answer file")
+        p.add_argument("--machine", help="recorded machine description (JSON) instead of probing")
+        p.add_argument("--reproducible", action="store_true",
+                       help="fixed UUIDs, label suffix and date (for comparisons)")
+        if name == "plan":
+            p.add_argument("--json", action="store_true")
+            p.add_argument("--show-files", action="store_true", help="print the rendered files")
+        else:
+            p.add_argument("--dry-run", action="store_true", help="run every step without side effects")
+            p.add_argument("--events", help="write the JSON-lines event stream to this file")
+        p.set_defaults(func=func)
+
+    p = sub.add_parser("probe", help="describe this machine")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--include-loop", action="store_true", help="also list loop devices")
+    p.add_argument("--disk", action="append", help="only this disk (kernel name); repeatable")
+    p.set_defaults(func=cmd_probe)
+
+    p = sub.add_parser("cmdline", help="parse installer kernel parameters (default: /proc/cmdline)")
+    p.add_argument("text", nargs="?")
+    p.set_defaults(func=cmd_cmdline)
+    return ap
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    _setup_logging(args.log)
+    try:
+        return args.func(args)
+    except ConfigError as exc:
+        _print_diags(exc.diagnostics + exc.warnings)
+        return EXIT_INVALID
+    except PlanError as exc:
+        for problem in exc.problems:
+            print(f"{getattr(args, 'file', '')}: plan error: {problem}", file=sys.stderr)
+        return EXIT_INVALID
+    except InstallerError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_INVALID

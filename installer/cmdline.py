@@ -1,0 +1,186 @@
+"""The installer's kernel command line, read as XCP-ng reads it, but strictly.
+
+Parameters the installer does not know (root=, quiet, ...) belong to the kernel and are ignored.
+Contradictions the reference resolves silently or by crashing are errors here.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from . import values
+from .config import AtExit
+from .errors import Report
+from .runner import SECRETS
+
+WHERE = "<kernel command line>"
+ANSWER_KEYS = ("answerfile", "rt_answerfile", "answerfile_generator")
+ANSWER_SCHEMES = ("http", "https", "ftp", "file", "nfs")
+
+
+@dataclass
+class NetworkConfig:
+    mode: str = "dhcp"               # dhcp | static
+    address: str | None = None       # 192.0.2.10/24
+    gateway: str | None = None
+    dns: list[str] = field(default_factory=list)
+    domain: str | None = None
+    vlan: int | None = None
+
+
+@dataclass
+class BootOptions:
+    answerfile: str | None = None
+    answerfile_kind: str | None = None      # which of ANSWER_KEYS gave it
+    network_device: str = "all"             # all | interface name | MAC
+    network_device_given: bool = False
+    network: NetworkConfig = field(default_factory=NetworkConfig)
+    network_config_given: bool = False
+    atexit: AtExit = AtExit.REBOOT
+    consoles: list[str] = field(default_factory=list)
+    keymap: str | None = None
+    ssh_password_set: bool = False          # the value itself is kept out of this object
+    no_gpgcheck: bool = False
+    no_repo_gpgcheck: bool = False
+
+    @property
+    def unattended(self) -> bool:
+        return self.answerfile is not None
+
+    @property
+    def needs_network(self) -> bool:
+        remote = self.answerfile is not None and not self.answerfile.lower().startswith("file://")
+        return remote or self.network_device_given
+
+
+def tokens(text: str) -> list[tuple[str, int]]:
+    """Split like the kernel: on blanks, double or single quotes group; keep each token's column."""
+    out, i, n = [], 0, len(text)
+    while i < n:
+        while i < n and text[i].isspace():
+            i += 1
+        if i >= n:
+            break
+        start, buf, quote = i, [], None
+        while i < n and (quote or not text[i].isspace()):
+            ch = text[i]
+            if quote and ch == quote:
+                quote = None
+            elif not quote and ch in "\"'":
+                quote = ch
+            else:
+                buf.append(ch)
+            i += 1
+        out.append(("".join(buf), start + 1))
+    return out
+
+
+def _network_config(value: str, col: int, report: Report) -> NetworkConfig:
+    word = value.strip()
+    mode, _, rest = word.partition(":")
+    mode = mode.lower()
+    cfg = NetworkConfig(mode=mode)
+    if mode not in ("dhcp", "static"):
+        report.error(f"network_config: mode must be dhcp or static, got {mode!r}", 1, col)
+        return cfg
+    settings: dict[str, str] = {}
+    for piece in filter(None, rest.split(";")):
+        key, eq, val = piece.partition("=")
+        if not eq:
+            report.error(f"network_config: {piece!r} is not key=value", 1, col)
+            continue
+        settings[key.strip().lower()] = val.strip()
+    allowed = ("vlan",) if mode == "dhcp" else ("ip", "netmask", "gateway", "dns", "domain", "vlan")
+    for key in settings:
+        if key not in allowed:
+            report.error(f"network_config: unknown setting {key!r} for {mode} (allowed: "
+                         f"{', '.join(allowed)})", 1, col)
+    try:
+        if "vlan" in settings:
+            cfg.vlan = values.vlan(settings["vlan"])
+        if mode == "static":
+            if "ip" not in settings or "netmask" not in settings:
+                raise ValueError("static needs ip=...;netmask=...")
+            addr = values.ipv4_address(settings["ip"])
+            iface = values.ipv4_interface(addr, values.ipv4_prefix(settings["netmask"]))
+            cfg.address = str(iface)
+            if settings.get("gateway"):
+                gw = values.ipv4_address(settings["gateway"])
+                values.gateway_in(gw, iface)
+                cfg.gateway = str(gw)
+            cfg.dns = [str(values.ip_address(d)) for d in settings.get("dns", "").split(",") if d.strip()]
+            if settings.get("domain"):
+                cfg.domain = values.hostname(settings["domain"])
+    except ValueError as exc:
+        report.error(f"network_config: {exc}", 1, col)
+    return cfg
+
+
+def parse(text: str) -> tuple[BootOptions, Report]:
+    report = Report(WHERE)
+    opts = BootOptions()
+    seen: dict[str, int] = {}
+    for token, col in tokens(text):
+        key, eq, value = token.partition("=")
+        if key in seen and key != "console":
+            report.error(f"{key} is given twice (first at column {seen[key]})", 1, col)
+            continue
+        seen.setdefault(key, col)
+        try:
+            if key in ANSWER_KEYS:
+                if opts.answerfile_kind:
+                    raise ValueError(f"{key} and {opts.answerfile_kind} both given; pass exactly one of "
+                                     f"{', '.join(ANSWER_KEYS)}")
+                scheme = value.split("://", 1)[0].lower() if "://" in value else ""
+                if scheme not in ANSWER_SCHEMES:
+                    raise ValueError(f"{key} needs a URL starting with "
+                                     f"{', '.join(s + '://' for s in ANSWER_SCHEMES)}; got {value!r}")
+                opts.answerfile, opts.answerfile_kind = value, key
+            elif key in ("network_device", "answerfile_device"):
+                dev = value.strip().lower()
+                if dev != "all":
+                    dev = values.mac_address(dev) if re.match(r"^[0-9a-f]{2}[:-]", dev) else values.interface_name(dev)
+                opts.network_device, opts.network_device_given = dev, True
+                if key == "answerfile_device":
+                    report.warning("answerfile_device is deprecated; use network_device", 1, col)
+            elif key == "network_config":
+                opts.network = _network_config(value, col, report)
+                opts.network_config_given = True
+            elif key == "atexit":
+                opts.atexit = AtExit(values.choice(value, tuple(a.value for a in AtExit), "atexit"))
+            elif key == "console":
+                opts.consoles.append(value)
+            elif key == "keymap":
+                opts.keymap = values.keymap(value)
+            elif key == "sshpassword":
+                if len(value) < 6:
+                    raise ValueError("sshpassword must be at least 6 characters")
+                SECRETS.add(value)
+                opts.ssh_password_set = True
+            elif key in ("no-gpgcheck", "no-repo-gpgcheck"):
+                if eq:
+                    raise ValueError(f"{key} takes no value")
+                setattr(opts, key.replace("-", "_"), True)
+        except ValueError as exc:
+            report.error(f"{key}: {exc}" if not str(exc).startswith(key) else str(exc), 1, col)
+    _contradictions(opts, seen, report)
+    report.raise_if_errors()
+    return opts, report
+
+
+def _contradictions(opts: BootOptions, seen: dict[str, int], report: Report) -> None:
+    if opts.answerfile and (opts.no_gpgcheck or opts.no_repo_gpgcheck):
+        key = "no-gpgcheck" if opts.no_gpgcheck else "no-repo-gpgcheck"
+        report.error(f"{key} cannot be combined with {opts.answerfile_kind}: set gpgcheck=\"false\" "
+                     "or repo-gpgcheck=\"false\" in the answer file instead", 1, seen[key])
+    if opts.network.mode == "static" and opts.network_device == "all":
+        report.error("network_config=static needs network_device= naming one interface (name or "
+                     "MAC), not all", 1, seen["network_config"])
+    if opts.network_config_given and not opts.needs_network:
+        report.warning("network_config has no effect: no remote answer file and no network_device",
+                       1, seen["network_config"])
+
+
+def read_proc() -> str:
+    with open("/proc/cmdline") as fh:
+        return fh.read()

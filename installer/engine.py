@@ -1,0 +1,99 @@
+"""Run a plan's steps in order, report through events, and fail cleanly.
+
+A failing step stops the run; the error event and the finished event name the step and the reason;
+installation-complete hooks still run, with "1".
+"""
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+
+from . import steps as step_registry
+from .config import InstallConfig
+from .errors import InstallerError
+from .events import Events
+from .hookrunner import run_hook
+from .plan import Plan
+
+log = logging.getLogger("installer.engine")
+
+
+@dataclass
+class Context:
+    cfg: InstallConfig
+    plan: Plan
+    events: Events
+    dry_run: bool = True
+    run_hooks: bool = False
+    target_root: str = step_registry.TARGET_ROOT
+    current: str = ""
+    _index: int = 0
+    _total: int = 1
+    state: dict = field(default_factory=dict)
+
+    def log(self, message: str) -> None:
+        log.info("%s: %s", self.current, message)
+        self.events.emit("log", step=self.current, message=message)
+
+    def warn(self, message: str) -> None:
+        log.warning("%s: %s", self.current, message)
+        self.events.emit("warning", step=self.current, message=message)
+
+    def progress(self, ratio: float) -> None:
+        ratio = max(0.0, min(1.0, ratio))
+        overall = (self._index - 1 + ratio) / self._total
+        self.events.emit("progress", step=self.current, ratio=round(ratio, 4),
+                         overall=round(overall, 4))
+
+
+@dataclass
+class Outcome:
+    success: bool
+    failed_step: str | None = None
+    message: str = ""
+
+
+def run(ctx: Context) -> Outcome:
+    steps = [s for s in ctx.plan.steps if s.name != step_registry.FINAL_HOOK]
+    ctx._total = len(steps)
+    start = time.monotonic()
+    for warning in ctx.plan.warnings:
+        ctx.events.emit("warning", step="plan", message=warning)
+    outcome = Outcome(True)
+    for index, step in enumerate(steps, 1):
+        ctx.current, ctx._index = step.name, index
+        ctx.events.emit("step-start", step=step.name, title=step.title, index=index,
+                        total=len(steps), actions=list(step.actions))
+        step_start = time.monotonic()
+        try:
+            step_registry.module(step.name).run(ctx, step)
+        except InstallerError as exc:
+            outcome = Outcome(False, step.name, str(exc))
+        except Exception as exc:  # a bug: still report which step and why, never just a traceback
+            log.exception("step %s crashed", step.name)
+            outcome = Outcome(False, step.name, f"internal error: {type(exc).__name__}: {exc}")
+        if not outcome.success:
+            ctx.events.emit("error", step=step.name, message=outcome.message)
+            break
+        ctx.events.emit("step-end", step=step.name, duration=round(time.monotonic() - step_start, 3))
+    _final_hooks(ctx, outcome)
+    ctx.events.emit("finished", status="success" if outcome.success else "failed",
+                    failed_step=outcome.failed_step, message=outcome.message,
+                    duration=round(time.monotonic() - start, 3))
+    return outcome
+
+
+def _final_hooks(ctx: Context, outcome: Outcome) -> None:
+    """installation-complete hooks always run; their failure cannot change the outcome."""
+    flag = "0" if outcome.success else "1"
+    ctx.current = step_registry.FINAL_HOOK
+    for hook in ctx.cfg.hooks_for("installation-complete"):
+        if not ctx.run_hooks:
+            ctx.log(f"dry run: installation-complete script {hook.location} {flag} not run")
+            continue
+        try:
+            run_hook(hook, [flag], ctx.log)
+            ctx.log(f"installation-complete hook {hook.location} ran with {flag}")
+        except InstallerError as exc:
+            ctx.warn(str(exc))

@@ -1,0 +1,23 @@
+"""Run the answer file's hook scripts for one stage."""
+from __future__ import annotations
+
+from ..hookrunner import run_hook
+
+TITLE = "Running hook scripts"
+
+
+def actions_for(cfg, stage: str, args: list[str]) -> list[str]:
+    shown = " ".join(args)
+    return [f"run {stage} script {h.location}{' ' + shown if shown else ''}" for h in cfg.hooks_for(stage)]
+
+
+def run(ctx, step) -> None:
+    stage = step.name.removeprefix("hooks-")
+    hooks = ctx.cfg.hooks_for(stage)
+    args = [ctx.target_root] if stage == "filesystem-populated" else []
+    for i, hook in enumerate(hooks, 1):
+        if ctx.run_hooks:
+            run_hook(hook, args, ctx.log)
+        else:
+            ctx.log(f"dry run: {stage} script {hook.location} not run")
+        ctx.progress(i / len(hooks))

@@ -1,0 +1,21 @@
+"""Wipe old signatures and write the partition tables (and the RAID1 device)."""
+from .base import run  # noqa: F401
+
+TITLE = "Partitioning"
+
+
+def actions(cfg, plan) -> list[str]:
+    out = []
+    for disk in plan.disks:
+        if disk.table == "keep":
+            continue
+        keep = f" except partition(s) {', '.join(map(str, disk.keep))}" if disk.keep else ""
+        out.append(f"wipe all file system, RAID and partition table signatures on {disk.path}{keep}")
+        if disk.role == "raid-member":
+            continue
+        if plan.raid and disk.path == plan.raid["device"]:
+            members = ", ".join(plan.raid["members"])
+            out.append(f"create RAID1 {disk.path} from {members} (metadata {plan.raid['metadata']})")
+        rows = "; ".join(f"{p.number} {p.name} {p.start_mib}-{p.end_mib} MiB" for p in disk.partitions)
+        out.append(f"write a GPT on {disk.path}: {rows}")
+    return out
