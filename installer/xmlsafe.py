@@ -75,8 +75,10 @@ class _Builder:
         return self.position(self.parser.CurrentByteIndex)
 
     def doctype(self, *_args) -> None:
+        start = self.raw.rfind(b"<!DOCTYPE", 0, self.parser.CurrentByteIndex + 1)
+        where = self.position(start) if start >= 0 else self.here()
         raise XMLInputError("DOCTYPE declarations are not allowed in answer files "
-                            "(no DTDs, no entities)", *self.here())
+                            "(no DTDs, no entities)", *where)
 
     def entity(self, *_args) -> None:
         raise XMLInputError("entity declarations are not allowed in answer files", *self.here())

@@ -1,0 +1,35 @@
+import json
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+EXAMPLES = ROOT / "answerfiles" / "examples"
+MACHINES = Path(__file__).parent / "machines"
+GOLDEN = Path(__file__).parent / "golden"
+UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"
+
+
+def machine(name: str):
+    from installer import machine as machine_mod
+    return machine_mod.load(MACHINES / f"{name}.json")
+
+
+def check_golden(name: str, data) -> None:
+    """Compare with tests/golden/<name>; UPDATE_GOLDEN=1 rewrites it (review the diff!)."""
+    path = GOLDEN / name
+    text = json.dumps(data, indent=2, sort_keys=True) + "\n" if not isinstance(data, str) else data
+    if UPDATE or not path.exists():
+        if not UPDATE:
+            pytest.fail(f"missing golden file {path}; run with UPDATE_GOLDEN=1 and review it")
+        path.write_text(text)
+    assert text == path.read_text(), f"output differs from {path}"
+
+
+def parse_text(xml: str, name: str = "test.xml"):
+    from installer.answerfile import parse_bytes
+    return parse_bytes(xml.encode(), name)

@@ -1,0 +1,275 @@
+"""Answer files that must fail: the exact message and position of the first error, and warnings."""
+import pytest
+from conftest import parse_text
+
+from installer.errors import ConfigError
+
+HEAD = '<?xml version="1.0"?>\n'
+BASE = ('  <primary-disk>sda</primary-disk>\n'
+        '  <source type="local"/>\n'
+        '  <root-password>changeme-now</root-password>\n')
+
+
+def doc(body: str, root: str = "<installation>", base: str = BASE) -> str:
+    return HEAD + root + "\n" + base + body + "</installation>\n"
+
+
+IFACE = '  <admin-interface name="eth0" proto="dhcp"/>\n'
+
+# (id, document, exact first error)  -- line numbers count the XML declaration as line 1
+CASES = [
+    ("typo-element", doc(IFACE + "  <hostnme>h</hostnme>\n"),
+     "test.xml:7:3: error: unknown element <hostnme> in <installation> (did you mean 'hostname'?); "
+     "expected one of: <primary-disk>, <guest-disk>, <guest-disks>, <raid>, <admin-interface>, "
+     "<root-password>, <ssh-authorized-key>, <name-server>, <hostname>, <timezone>, <ntp>, "
+     "<ntp-server>, <keymap>, <service>, <source>, <bootloader>, <network-backend>, "
+     "<existing-installation>, <script>, <driver-source>"),
+    ("typo-attribute", doc('  <admin-interface name="eth0" prot="dhcp"/>\n'),
+     "test.xml:6:32: error: unknown attribute 'prot' on <admin-interface> (did you mean 'proto'?); "
+     "allowed attributes: name, hwaddr, proto, protov6, vlan"),
+    ("missing-primary-disk", doc(IFACE, base='  <source type="local"/>\n'),
+     "test.xml:2:1: error: <installation> needs a <primary-disk> element: the disk to install onto"),
+    ("missing-admin-interface", doc(""),
+     "test.xml:2:1: error: <installation> needs a <admin-interface> element: the management network "
+     "interface"),
+    ("missing-source", doc(IFACE, base='  <primary-disk>sda</primary-disk>\n'),
+     "test.xml:2:1: error: <installation> needs a <source> element: where to install from; "
+     "<source type=\"local\"/> means the installer media"),
+    ("bad-mode", doc(IFACE, root='<installation mode="clean">'),
+     "test.xml:2:15: error: <installation mode=\"clean\">: mode must be one of fresh, reinstall, "
+     "upgrade; got 'clean'"),
+    ("bad-boolean", doc(IFACE, base=BASE.replace("<primary-disk>", '<primary-disk guest-storage="maybe">')),
+     "test.xml:3:17: error: <primary-disk guest-storage=\"maybe\">: expected yes/true or no/false, "
+     "got 'maybe'"),
+    ("vlan-range", doc('  <admin-interface name="eth0" proto="dhcp" vlan="4095"/>\n'),
+     "test.xml:6:45: error: <admin-interface vlan=\"4095\">: a VLAN ID must be a number from 1 to "
+     "4094, got '4095'"),
+    ("bad-ipv4", doc('  <admin-interface name="eth0" proto="static">\n    <ipaddr>192.0.2.300</ipaddr>\n'
+                     '    <subnet>255.255.255.0</subnet>\n  </admin-interface>\n'),
+     "test.xml:7:13: error: <ipaddr>: expected an IPv4 address like 192.0.2.10, got '192.0.2.300'"),
+    ("bad-netmask", doc('  <admin-interface name="eth0" proto="static">\n    <ipaddr>192.0.2.3</ipaddr>\n'
+                        '    <subnet>255.0.255.0</subnet>\n  </admin-interface>\n'),
+     "test.xml:8:13: error: <subnet>: expected a netmask like 255.255.255.0 or a prefix length, got "
+     "'255.0.255.0'"),
+    ("gateway-outside", doc('  <admin-interface name="eth0" proto="static">\n    <ipaddr>192.0.2.3</ipaddr>\n'
+                            '    <subnet>255.255.255.0</subnet>\n    <gateway>192.0.3.1</gateway>\n'
+                            '  </admin-interface>\n'),
+     "test.xml:9:14: error: <gateway>: gateway 192.0.3.1 is not inside the management subnet "
+     "192.0.2.0/24"),
+    ("static-without-address", doc('  <admin-interface name="eth0" proto="static"/>\n'),
+     "test.xml:6:3: error: proto=\"static\" needs <ipaddr> and <subnet> (netmask) elements"),
+    ("address-with-dhcp", doc('  <admin-interface name="eth0" proto="dhcp">\n    <ipaddr>192.0.2.3</ipaddr>\n'
+                              '  </admin-interface>\n'),
+     "test.xml:7:5: error: <ipaddr> is only allowed with proto=\"static\""),
+    ("bad-ipv6", doc('  <admin-interface name="eth0" proto="none" protov6="static">\n'
+                     '    <ipv6>2001:db8::zz/64</ipv6>\n  </admin-interface>\n'),
+     "test.xml:7:11: error: <ipv6>: expected an IPv6 address like 2001:db8::1, got '2001:db8::zz'"),
+    ("no-ip-at-all", doc('  <admin-interface name="eth0" proto="none"/>\n'),
+     "test.xml:6:3: error: <admin-interface> must configure IPv4 or IPv6 (proto and protov6 are both "
+     "none)"),
+    ("no-name-no-mac", doc('  <admin-interface proto="dhcp"/>\n'),
+     "test.xml:6:3: error: <admin-interface> needs a 'name' (e.g. eth0) or 'hwaddr' (MAC) attribute"),
+    ("bad-mac", doc('  <admin-interface hwaddr="52:54:00:12:34" proto="dhcp"/>\n'),
+     "test.xml:6:20: error: <admin-interface hwaddr=\"52:54:00:12:34\">: expected a MAC address like "
+     "52:54:00:12:34:56, got '52:54:00:12:34'"),
+    ("bad-hostname", doc(IFACE + "  <hostname>web_01</hostname>\n"),
+     "test.xml:7:13: error: <hostname>: 'web_01' is not a valid host name: each dot-separated label "
+     "must be 1-63 letters, digits or hyphens, not starting or ending with a hyphen"),
+    ("bad-timezone", doc(IFACE + "  <timezone>Europe/Pariss</timezone>\n"),
+     "test.xml:7:13: error: <timezone>: unknown time zone 'Europe/Pariss' (use a tz database name "
+     "like Europe/Paris or Etc/UTC)"),
+    ("timezone-case", doc(IFACE + "  <timezone>europe/paris</timezone>\n"),
+     "test.xml:7:13: error: <timezone>: unknown time zone 'europe/paris' (did you mean 'Europe/Paris'?)"),
+    ("bad-keymap", doc(IFACE + "  <keymap>qwerty</keymap>\n"),
+     "test.xml:7:11: error: <keymap>: unknown keymap 'qwerty' (console keymap names such as us, uk, "
+     "de, fr-latin1; see docs/answerfile.md)"),
+    ("bad-disk", doc(IFACE, base=BASE.replace("sda", "/etc/passwd")),
+     "test.xml:3:17: error: <primary-disk>: a disk must be a device under /dev, got '/etc/passwd'"),
+    ("short-password", doc(IFACE, base=BASE.replace("changeme-now", "abc")),
+     "test.xml:5:18: error: <root-password>: the password must be at least 6 characters long (it has 3)"),
+    ("bad-hash", doc(IFACE, base=BASE.replace("<root-password>changeme-now",
+                                              '<root-password type="hash">$6$abc$tooshort')),
+     "test.xml:5:30: error: <root-password>: not a valid crypt(5) password hash: expected SHA-512 "
+     "($6$...), SHA-256 ($5$...), yescrypt ($y$...) or bcrypt ($2b$...), e.g. from 'mkpasswd -m sha-512'"),
+    ("ntp-manual-no-server", doc(IFACE + '  <ntp source="manual"/>\n'),
+     "test.xml:7:3: error: <ntp source=\"manual\"> needs at least one <ntp-server>"),
+    ("ntp-server-with-dhcp", doc(IFACE + '  <ntp source="dhcp"/>\n  <ntp-server>192.0.2.1</ntp-server>\n'),
+     "test.xml:8:3: error: <ntp-server> is only allowed with <ntp source=\"manual\"> (or without <ntp>)"),
+    ("duplicate-element", doc(IFACE + "  <hostname>a</hostname>\n  <hostname>b</hostname>\n"),
+     "test.xml:8:3: error: <hostname> may appear only once in <installation> (first at line 7)"),
+    ("alias-and-name", doc('  <admin-interface name="eth0" proto="static">\n    <ip>192.0.2.3</ip>\n'
+                           '    <ipaddr>192.0.2.4</ipaddr>\n    <subnet>24</subnet>\n  </admin-interface>\n'),
+     "test.xml:8:5: error: <ipaddr> and <ip> (line 7) give the same setting; keep one"),
+    ("duplicate-service", doc(IFACE + '  <service name="sshd" state="enabled"/>\n'
+                              '  <service name="sshd" state="disabled"/>\n'),
+     "test.xml:8:3: error: service 'sshd' is listed twice (first at line 7)"),
+    ("bad-script-stage", doc(IFACE + '  <script stage="post-install" type="url">http://x/y</script>\n'),
+     "test.xml:7:11: error: <script stage=\"post-install\">: stage must be one of installation-start, "
+     "filesystem-populated, installation-complete; got 'post-install'"),
+    ("bad-url", doc(IFACE + '  <script stage="installation-start" type="url">gopher://x/y</script>\n'),
+     "test.xml:7:49: error: <script>: expected a URL starting with http://, https://, ftp://, file://; "
+     "got 'gopher://x/y'"),
+    ("bad-source-type", doc(IFACE, base=BASE.replace('type="local"', 'type="cdrom"')),
+     "test.xml:4:11: error: <source type=\"cdrom\">: type must be one of local, url, nfs; got 'cdrom'"),
+    ("bad-bootloader", doc(IFACE + "  <bootloader>lilo</bootloader>\n"),
+     "test.xml:7:15: error: <bootloader>: unsupported boot loader 'lilo'; only grub2 is supported"),
+    ("bad-backend", doc(IFACE + "  <network-backend>linuxbridge</network-backend>\n"),
+     "test.xml:7:20: error: <network-backend> must be one of bridge, openvswitch; got 'linuxbridge'"),
+    ("guest-is-primary", doc(IFACE + "  <guest-disk>sda</guest-disk>\n"),
+     "test.xml:2:1: error: /dev/sda is both the primary disk and a guest disk; use "
+     "guest-storage=\"yes\" on <primary-disk> instead"),
+    ("guest-twice", doc(IFACE + "  <guest-disk>sdb</guest-disk>\n  <guest-disk>/dev/sdb</guest-disk>\n"),
+     "test.xml:8:3: error: guest disk /dev/sdb is listed twice (first at line 7)"),
+    ("raid-one-disk", doc(IFACE + '  <raid device="md127"><disk>sdb</disk></raid>\n',
+                          base=BASE.replace("sda", "md127")),
+     "test.xml:7:3: error: <raid> needs at least two <disk> members, found 1"),
+    ("raid-not-primary", doc(IFACE + '  <raid device="md0"><disk>sdb</disk><disk>sdc</disk></raid>\n'),
+     "test.xml:2:1: error: <raid device=\"/dev/md0\"> is defined but the primary disk is /dev/sda; "
+     "name the RAID device in <primary-disk>"),
+    ("upgrade-needs-existing", HEAD + '<installation mode="upgrade">\n  <source type="local"/>\n'
+     '</installation>\n',
+     "test.xml:2:1: error: <installation> needs a <existing-installation> element: the disk holding "
+     "the installation to upgrade"),
+    ("text-where-none", doc('  <admin-interface name="eth0" proto="dhcp">eth0</admin-interface>\n'),
+     "test.xml:6:45: error: <admin-interface> does not take text content; found 'eth0'"),
+    ("bad-ssh-key", doc(IFACE + "  <ssh-authorized-key>ssh-ed25519 AAAAnotakey</ssh-authorized-key>\n"),
+     "test.xml:7:23: error: <ssh-authorized-key>: the SSH key's base64 data is corrupt"),
+    ("match-empty", doc(IFACE, base=BASE.replace("<primary-disk>sda</primary-disk>",
+                                                 "<primary-disk><match/></primary-disk>")),
+     "test.xml:3:17: error: <match> needs at least one of serial, model, min-size, max-size"),
+    ("wrong-root", HEAD + '<upgrade mode="upgrade"/>\n',
+     "test.xml:2:1: error: unexpected root element <upgrade> (use <installation mode=\"upgrade\">); "
+     "expected <installation> or <restore>"),
+    ("malformed", HEAD + "<installation>\n  <primary-disk>sda</primary-disk\n</installation>\n",
+     "test.xml:4:1: error: malformed XML: not well-formed (invalid token)"),
+    ("unclosed", HEAD + "<installation>\n  <primary-disk>sda</primary-disk>\n",
+     "test.xml:4:1: error: malformed XML: no element found"),
+    ("empty", "   \n",
+     "test.xml:1:1: error: file is empty: expected an <installation> or <restore> element"),
+    ("xml-bomb", HEAD + '<!DOCTYPE lolz [\n <!ENTITY lol "lol">\n <!ENTITY lol1 "&lol;&lol;&lol;&lol;">\n]>\n'
+     "<installation>&lol1;</installation>\n",
+     "test.xml:2:1: error: DOCTYPE declarations are not allowed in answer files (no DTDs, no entities)"),
+    ("external-entity", HEAD + '<!DOCTYPE x SYSTEM "file:///etc/passwd">\n<installation/>\n',
+     "test.xml:2:1: error: DOCTYPE declarations are not allowed in answer files (no DTDs, no entities)"),
+    ("undefined-entity", HEAD + "<installation>&bomb;</installation>\n",
+     "test.xml:2:15: error: malformed XML: undefined entity"),
+]
+
+
+@pytest.mark.parametrize("xml,expected", [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_error_is_exact(xml, expected):
+    with pytest.raises(ConfigError) as info:
+        parse_text(xml)
+    assert expected in [str(d) for d in info.value.diagnostics]
+
+
+def test_all_errors_are_reported_at_once():
+    xml = doc('  <admin-interface name="eth0" proto="dhcp" vlan="0"/>\n  <hostname>-x</hostname>\n'
+              '  <keymap>zz</keymap>\n')
+    with pytest.raises(ConfigError) as info:
+        parse_text(xml)
+    assert [d.line for d in info.value.diagnostics] == [6, 7, 8]
+
+
+def test_huge_file_is_refused_without_reading_it_all(tmp_path):
+    from installer.answerfile import parse_file
+    big = tmp_path / "big.xml"
+    big.write_bytes(b"<installation>" + b" " * (2 * 1024 * 1024) + b"</installation>")
+    with pytest.raises(ConfigError) as info:
+        parse_file(big)
+    assert "file is too large" in str(info.value)
+
+
+def test_deep_nesting_is_refused():
+    xml = "<installation>" + "<guest-disks>" * 100 + "</guest-disks>" * 100 + "</installation>"
+    with pytest.raises(ConfigError) as info:
+        parse_text(xml)
+    assert "nested too deeply" in str(info.value)
+
+
+def test_missing_file_is_a_clear_error(tmp_path):
+    from installer.answerfile import parse_file
+    with pytest.raises(ConfigError) as info:
+        parse_file(tmp_path / "nope.xml")
+    assert str(info.value) == f"{tmp_path / 'nope.xml'}: error: cannot read answer file: No such file or directory"
+
+
+DEPRECATED = doc('  <admin-interface name="eth0" proto="static">\n    <ip>192.0.2.3</ip>\n'
+                 '    <subnet-mask>255.255.255.0</subnet-mask>\n    <gateway>192.0.2.1</gateway>\n'
+                 '  </admin-interface>\n  <nameserver>192.0.2.53</nameserver>\n'
+                 '  <ntp-servers>192.0.2.123</ntp-servers>\n'
+                 '  <post-install-script>http://192.0.2.5/p.sh</post-install-script>\n',
+                 root='<installation srtype="lvm" netinstall-gpg-check="false">',
+                 base=BASE.replace("<primary-disk>", '<primary-disk gueststorage="no">'))
+
+
+def test_deprecated_spellings_are_accepted_with_warnings():
+    cfg, report = parse_text(DEPRECATED)
+    assert [str(w) for w in report.warnings] == [
+        "test.xml:2:15: warning: attribute 'srtype' is deprecated; use 'sr-type'",
+        "test.xml:2:28: warning: attribute 'netinstall-gpg-check' is deprecated; use 'repo-gpgcheck'",
+        "test.xml:3:17: warning: attribute 'gueststorage' is deprecated; use 'guest-storage'",
+        "test.xml:7:5: warning: <ip> is deprecated; use <ipaddr>",
+        "test.xml:8:5: warning: <subnet-mask> is deprecated; use <subnet>",
+        "test.xml:11:3: warning: <nameserver> is deprecated; use <name-server>",
+        "test.xml:12:3: warning: <ntp-servers> is deprecated; use <ntp-server>",
+        "test.xml:13:3: warning: <post-install-script> is deprecated; use <script>",
+    ]
+    assert cfg.sr_type.value == "lvm" and cfg.repo_gpgcheck is False
+    assert cfg.primary_disk.guest_storage is False
+    assert cfg.interface.ipv4.address == "192.0.2.3/24" and cfg.interface.ipv4.gateway == "192.0.2.1"
+    assert cfg.name_servers == ["192.0.2.53"]
+    assert cfg.ntp.mode.value == "manual" and cfg.ntp.servers == ["192.0.2.123"]
+    assert [(h.stage, h.location) for h in cfg.hooks] == [("filesystem-populated", "http://192.0.2.5/p.sh")]
+
+
+def test_short_password_warns():
+    _, report = parse_text(doc(IFACE, base=BASE.replace("changeme-now", "abcdef7")))
+    assert [w.message for w in report.warnings] == [
+        "<root-password>: a password shorter than 8 characters is weak"]
+
+
+@pytest.mark.parametrize("word,value", [("YES", True), ("True", True), ("no", False), ("FALSE", False)])
+def test_booleans_are_case_insensitive(word, value):
+    cfg, _ = parse_text(doc(IFACE, base=BASE.replace("<primary-disk>", f'<primary-disk sr-at-end="{word}">')))
+    assert cfg.primary_disk.sr_at_end is value
+
+
+@pytest.mark.parametrize("proto,expected", [("dhcp", "dhcp"), ("static", "default")])
+def test_ntp_is_inferred_like_xcpng(proto, expected):
+    iface = IFACE if proto == "dhcp" else ('  <admin-interface name="eth0" proto="static"><ipaddr>192.0.2.3'
+                                          '</ipaddr><subnet>24</subnet></admin-interface>\n')
+    cfg, _ = parse_text(doc(iface))
+    assert cfg.ntp.mode.value == expected
+
+
+def test_defaults_match_xcpng_83_except_backend():
+    cfg, _ = parse_text(doc(IFACE))
+    assert (cfg.timezone, cfg.keymap, cfg.sr_type.value, cfg.hostname) == ("Etc/UTC", "us", "ext", None)
+    assert cfg.network_backend.value == "bridge"
+    assert cfg.bootloader.location == "mbr" and cfg.bootloader.write_boot_entry is True
+    assert cfg.primary_disk.preserve_first_partition == "if-utility"
+
+
+def test_plaintext_password_is_hashed_and_dropped():
+    cfg, _ = parse_text(doc(IFACE))
+    assert cfg.root_password.origin == "plaintext"
+    assert cfg.root_password.hash.startswith("$6$")
+    assert "changeme-now" not in repr(cfg)
+
+
+def test_disk_names_normalize():
+    cfg, _ = parse_text(doc(IFACE + "  <guest-disk>disk/by-id/wwn-0x5000</guest-disk>\n"
+                                    "  <guest-disk>/dev/nvme0n1</guest-disk>\n"))
+    assert cfg.primary_disk.disk.path == "/dev/sda"
+    assert [g.path for g in cfg.guest_disks] == ["/dev/disk/by-id/wwn-0x5000", "/dev/nvme0n1"]
+
+
+def test_upgrade_ignores_install_settings_with_a_warning():
+    xml = (HEAD + '<installation mode="upgrade">\n  <existing-installation>sda</existing-installation>\n'
+           '  <source type="local"/>\n  <hostname>x</hostname>\n</installation>\n')
+    cfg, report = parse_text(xml)
+    assert cfg.existing_installation.path == "/dev/sda"
+    assert [str(w) for w in report.warnings] == [
+        "test.xml:5:3: warning: <hostname> is ignored in upgrade mode: the settings of the existing "
+        "installation are kept"]
