@@ -1,0 +1,242 @@
+"""The planner against recorded machines (tests/machines/*.json)."""
+import dataclasses
+
+import pytest
+from conftest import EXAMPLES, check_golden, machine, parse_text
+
+from installer import layout
+from installer.answerfile import parse_file
+from installer.errors import ConfigError, PlanError
+from installer.plan import FIXED_IDS, make_plan
+
+MIB, GIB = 2**20, 2**30
+
+
+def plan_of(example: str, machine_name: str):
+    cfg, _ = parse_file(EXAMPLES / f"{example}.xml")
+    return make_plan(cfg, machine(machine_name), FIXED_IDS)
+
+
+def problems_of(cfg_or_example, machine_name: str) -> list[str]:
+    cfg = cfg_or_example if not isinstance(cfg_or_example, str) else parse_file(EXAMPLES / f"{cfg_or_example}.xml")[0]
+    with pytest.raises(PlanError) as info:
+        make_plan(cfg, machine(machine_name), FIXED_IDS)
+    return info.value.problems
+
+
+def xml(body: str, root="<installation>") -> str:
+    return (f'{root}<source type="local"/><root-password>changeme-now</root-password>'
+            f'<admin-interface name="eth0" proto="dhcp"/>{body}</installation>')
+
+
+def cfg_of(body: str, root="<installation>"):
+    return parse_text(xml(body, root))[0]
+
+
+@pytest.mark.parametrize("example,machine_name", [
+    ("fresh-dhcp", "bios-1disk"), ("static-vlan-ntp", "uefi-3disks"), ("guest-disks-lvm", "uefi-3disks"),
+    ("raid1", "raid-2disks"), ("ipv6", "nvme-uefi"), ("select-by-serial", "nvme-uefi"),
+    ("upgrade", "installed-bios"), ("restore", "installed-bios"), ("hooks", "usb-media"),
+])
+def test_plan_matches_golden(example, machine_name):
+    check_golden(f"plan-{example}-on-{machine_name}.json", make_plan_dict(example, machine_name))
+
+
+def make_plan_dict(example, machine_name):
+    return plan_of(example, machine_name).to_dict()
+
+
+def test_planning_is_pure_and_repeatable():
+    assert make_plan_dict("static-vlan-ntp", "uefi-3disks") == make_plan_dict("static-vlan-ntp", "uefi-3disks")
+
+
+def test_layout_is_xcpng_order_numbers_and_sizes():
+    disk = plan_of("fresh-dhcp", "bios-1disk").primary()
+    order = [(p.number, p.name, p.size_mib) for p in disk.partitions]
+    assert order == [(5, "logs", 4096), (2, "backup", 18432), (1, "root", 18432), (4, "bios-boot", 512),
+                     (6, "swap", 1024), (3, "localsr", 64 * 1024 - 1 - 42497)]
+    assert disk.partitions[0].start_mib == 1
+    for a, b in zip(disk.partitions, disk.partitions[1:]):
+        assert a.end_mib == b.start_mib  # contiguous, no overlap
+    assert disk.partitions[-1].end_mib * MIB <= 64 * GIB - MIB  # room for the backup GPT
+
+
+def test_uefi_gets_an_esp_bios_a_bios_boot_partition():
+    uefi = plan_of("static-vlan-ntp", "uefi-3disks").primary().part("boot")
+    bios = plan_of("fresh-dhcp", "bios-1disk").primary().part("boot")
+    assert (uefi.name, uefi.type_guid, uefi.fstype) == ("ESP", layout.GUID["esp"], "vfat")
+    assert (bios.name, bios.type_guid, bios.fstype) == ("bios-boot", layout.GUID["bios"], "")
+
+
+def test_small_disk_is_refused():
+    assert problems_of("fresh-dhcp", "small-disk") == [
+        "primary disk /dev/sda is 40.0 GiB; at least 46 GiB is needed (the host's own partitions take 41.5 GiB)"]
+
+
+def test_disk_exactly_at_minimum_fits():
+    m = machine("small-disk")
+    m.disks[0].size = layout.MIN_PRIMARY_DISK
+    cfg, _ = parse_file(EXAMPLES / "fresh-dhcp.xml")
+    p = make_plan(cfg, m, FIXED_IDS)
+    assert p.primary().part("sr").size_mib == 46 * 1024 - 1 - 42497
+
+
+def test_two_disks_guest_disk_and_sr_devices():
+    p = make_plan(cfg_of("<primary-disk>sda</primary-disk><guest-disk>sdb</guest-disk>", '<installation sr-type="lvm">'),
+                  machine("uefi-3disks"), FIXED_IDS)
+    assert [(d.path, d.role) for d in p.disks] == [("/dev/sda", "primary"), ("/dev/sdb", "guest")]
+    assert p.sr.devices == ["/dev/sda3", "/dev/sdb1"] and p.sr.type == "lvm"
+    assert [d.path for d in p.disks if d.wipe] == ["/dev/sda", "/dev/sdb"]  # sdc untouched
+
+
+def test_no_guest_storage_means_no_partition_3():
+    p = make_plan(cfg_of('<primary-disk guest-storage="no">sda</primary-disk>'), machine("bios-1disk"), FIXED_IDS)
+    assert p.primary().part("sr") is None and p.sr is None
+
+
+def test_sr_at_end_no_puts_sr_after_logs():
+    p = make_plan(cfg_of('<primary-disk sr-at-end="no">sda</primary-disk>'), machine("bios-1disk"), FIXED_IDS)
+    assert [x.number for x in p.primary().partitions] == [5, 3, 2, 1, 4, 6]
+
+
+def test_nvme_partition_names():
+    p = plan_of("ipv6", "nvme-uefi")
+    assert p.primary().path == "/dev/nvme0n1" and p.sr.devices == ["/dev/nvme0n1p3"]
+    assert "mount /dev/nvme0n1p1 as the target root" in [a for s in p.steps for a in s.actions]
+
+
+def test_4kn_disk_plans_with_mib_alignment():
+    p = make_plan(cfg_of("<primary-disk>sda</primary-disk>"), machine("4kn-uefi"), FIXED_IDS)
+    assert all((x.start_mib * MIB) % 4096 == 0 for x in p.primary().partitions)
+    assert p.warnings == []  # UEFI boots 4Kn disks
+
+
+def test_4kn_disk_on_bios_warns():
+    m = machine("4kn-uefi")
+    m.boot_mode = "bios"
+    p = make_plan(cfg_of("<primary-disk>sda</primary-disk>"), m, FIXED_IDS)
+    assert any("4096-byte sectors" in w for w in p.warnings)
+
+
+def test_raid1_uses_smallest_member_and_partitions_md():
+    p = plan_of("raid1", "raid-2disks")
+    assert p.raid["members"] == ["/dev/sda", "/dev/sdb"] and p.raid["level"] == 1
+    assert p.raid["size"] == (100 * 1024 - 1) * MIB
+    members = [d for d in p.disks if d.role == "raid-member"]
+    assert [(d.path, d.table, d.partitions) for d in members] == [("/dev/sda", "", []), ("/dev/sdb", "", [])]
+    assert p.primary().path == "/dev/md127" and p.sr.devices == ["/dev/md127p3"]
+
+
+def test_raid_member_cannot_be_guest_disk():
+    with pytest.raises(ConfigError) as info:
+        cfg_of('<raid device="md127"><disk>sda</disk><disk>sdb</disk></raid>'
+               '<primary-disk>md127</primary-disk><guest-disk>sdb</guest-disk>')
+    assert "/dev/sdb is a RAID member and cannot also be a guest disk" in str(info.value)
+
+
+def test_missing_disk_names_what_exists():
+    assert problems_of(cfg_of("<primary-disk>sdz</primary-disk>"), "bios-1disk") == [
+        "primary disk /dev/sdz does not exist on this machine; disks present: sda (64.0 GiB, QEMU HARDDISK)"]
+
+
+def test_same_disk_by_two_names():
+    cfg = cfg_of("<primary-disk>sda</primary-disk><guest-disk>disk/by-id/ata-QEMU_HARDDISK_QM00001</guest-disk>")
+    assert problems_of(cfg, "uefi-3disks") == [
+        "guest disk /dev/sda is already used as primary disk"]
+
+
+def test_install_media_cannot_be_a_target():
+    cfg = cfg_of("<primary-disk>sda</primary-disk><guest-disk>sdb</guest-disk>")
+    assert problems_of(cfg, "usb-media") == [
+        "guest disk /dev/sdb holds the installer media; choose another disk",
+        "guest disk /dev/sdb is in use: /dev/sdb1 is mounted at /run/install/media"]
+
+
+def test_missing_nic_names_what_exists():
+    cfg = parse_text('<installation><source type="local"/><primary-disk>sda</primary-disk>'
+                     '<admin-interface hwaddr="00:11:22:33:44:55" proto="dhcp"/></installation>')[0]
+    assert problems_of(cfg, "bios-1disk") == [
+        "management interface 00:11:22:33:44:55 does not exist on this machine; NICs present: eth0 (52:54:00:12:34:56)"]
+
+
+def test_match_selects_by_serial_and_refuses_ambiguity():
+    p = plan_of("select-by-serial", "nvme-uefi")
+    assert [(d.path, d.role) for d in p.disks] == [("/dev/nvme0n1", "primary"), ("/dev/nvme1n1", "guest")]
+    cfg = cfg_of('<primary-disk><match model="QEMU HARDDISK"/></primary-disk>')
+    assert problems_of(cfg, "uefi-3disks") == [
+        "primary disk: 3 disks (sda, sdb, sdc) match model=QEMU HARDDISK; exactly one must match; disks "
+        "present: sda (100.0 GiB, QEMU HARDDISK), sdb (500.0 GiB, QEMU HARDDISK), sdc (1000.0 GiB, QEMU HARDDISK)"]
+
+
+def test_upgrade_of_existing_layout_keeps_everything_and_reuses_suffix():
+    p = plan_of("upgrade", "installed-bios")
+    disk = p.primary()
+    assert (disk.path, disk.role, disk.wipe, disk.keep) == ("/dev/sda", "existing", False, [1, 2, 3, 4, 5, 6])
+    assert p.ids["suffix"] == "k3x9qa"
+    assert [s.name for s in p.steps] == ["prepare", "backup", "laydown", "bootloader", "configure", "finish"]
+    assert not any("wipe" in a for s in p.steps for a in s.actions)
+
+
+def test_upgrade_of_blank_disk_is_refused():
+    assert problems_of("upgrade", "bios-1disk") == [
+        "existing installation /dev/sda: no installation found (partition 1 must be an ext4 file system "
+        "labelled root-*; found no partition 1)"]
+
+
+def test_upgrade_in_other_boot_mode_is_refused():
+    m = machine("installed-bios")
+    m.boot_mode = "uefi"
+    cfg, _ = parse_file(EXAMPLES / "upgrade.xml")
+    with pytest.raises(PlanError) as info:
+        make_plan(cfg, m, FIXED_IDS)
+    assert info.value.problems == [
+        "existing installation /dev/sda was installed for BIOS boot but this machine booted in UEFI mode; "
+        "boot the installer in BIOS mode"]
+
+
+def test_restore_finds_the_only_backup_without_backup_disk():
+    cfg = parse_text("<restore/>")[0]
+    p = make_plan(cfg, machine("installed-bios"), FIXED_IDS)
+    assert p.primary().path == "/dev/sda" and [s.name for s in p.steps][:2] == ["prepare", "restore"]
+
+
+def test_reinstall_backs_up_when_layout_matches():
+    cfg = cfg_of("<primary-disk>sda</primary-disk>", '<installation mode="reinstall">')
+    p = make_plan(cfg, machine("installed-bios"), FIXED_IDS)
+    assert p.primary().keep == [2]
+    assert [s.name for s in p.steps][:3] == ["prepare", "backup", "partition"]
+    assert "except partition(s) 2" in p.steps[2].actions[0]
+
+
+def test_reinstall_without_existing_install_warns():
+    cfg = cfg_of("<primary-disk>sdb</primary-disk>", '<installation mode="reinstall">')
+    p = make_plan(cfg, machine("installed-bios"), FIXED_IDS)
+    assert "backup" not in [s.name for s in p.steps]
+    assert p.warnings[0].startswith('mode="reinstall": no existing installation on /dev/sdb')
+
+
+@pytest.mark.parametrize("ram,expected", [(4096, 1232), (8192, 1440), (65536, 4304), (262144, 8192)])
+def test_dom0_memory(ram, expected):
+    assert layout.dom0_memory_mib(ram) == expected
+
+
+def test_dom0_vcpus_capped():
+    assert [layout.dom0_vcpus(n) for n in (1, 4, 16, 64)] == [1, 4, 16, 16]
+
+
+def test_hardware_warnings():
+    m = dataclasses.replace(machine("bios-1disk"), memory_mib=768, virtualization="")
+    cfg, _ = parse_file(EXAMPLES / "fresh-dhcp.xml")
+    assert make_plan(cfg, m, FIXED_IDS).warnings == [
+        "this machine has 768 MiB of RAM; at least 1024 MiB is needed to run guests",
+        "the CPU shows no hardware virtualization (VT-x/AMD-V): only PV guests will run"]
+
+
+def test_hooks_appear_as_steps_in_order():
+    p = plan_of("hooks", "usb-media")
+    names = [s.name for s in p.steps]
+    assert names == ["prepare", "hooks-installation-start", "partition", "filesystems", "laydown",
+                     "hooks-filesystem-populated", "bootloader", "configure", "finish",
+                     "hooks-installation-complete"]
+    assert p.steps[5].actions == ["run filesystem-populated script http://192.0.2.5/hooks/populated.sh "
+                                  "/tmp/installer/target"]
