@@ -1,0 +1,97 @@
+"""python -m installer as users run it: exit codes, messages, JSON."""
+import json
+import subprocess
+import sys
+
+import pytest
+from conftest import EXAMPLES, MACHINES, ROOT
+
+
+def cli(*args, check=None):
+    res = subprocess.run([sys.executable, "-m", "installer", *map(str, args)], cwd=ROOT,
+                         capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    if check is not None:
+        assert res.returncode == check, res.stderr
+    return res
+
+
+def test_validate_all_examples():
+    res = cli("validate", *sorted(EXAMPLES.glob("*.xml")), check=0)
+    assert res.stdout.count(": valid (") == len(list(EXAMPLES.glob("*.xml")))
+
+
+def test_validate_bad_file_exits_1_with_position(tmp_path):
+    bad = tmp_path / "bad.xml"
+    bad.write_text('<installation>\n  <primary-disk>sda</primary-disk>\n  <colour>blue</colour>\n</installation>\n')
+    res = cli("validate", bad, check=1)
+    assert f"{bad}:3:3: error: unknown element <colour> in <installation>" in res.stderr
+    assert "Traceback" not in res.stderr
+
+
+def test_validate_mixed_files_reports_each(tmp_path):
+    bad = tmp_path / "bad.xml"
+    bad.write_text("<installation>")
+    res = cli("validate", EXAMPLES / "fresh-dhcp.xml", bad, check=1)
+    assert "fresh-dhcp.xml: valid (fresh)" in res.stdout and f"{bad}:1:15: error: malformed XML" in res.stderr
+
+
+def test_validate_json_has_hash_not_plaintext():
+    res = cli("validate", "--json", EXAMPLES / "fresh-dhcp.xml", check=0)
+    data = json.loads(res.stdout)
+    assert data["root_password"]["hash"].startswith("$6$") and "changeme-now" not in res.stdout
+    assert data["primary_disk"]["disk"]["path"] == "/dev/sda"
+
+
+def test_plan_text_and_json():
+    res = cli("plan", EXAMPLES / "guest-disks-lvm.xml", "--machine", MACHINES / "uefi-3disks.json", check=0)
+    assert "Disk /dev/sdc (1000.0 GiB) - guest, will be ERASED" in res.stdout
+    assert "Local SR: lvm on /dev/sda3, /dev/sdb1, /dev/sdc1" in res.stdout
+    res = cli("plan", EXAMPLES / "guest-disks-lvm.xml", "--machine", MACHINES / "uefi-3disks.json", "--json",
+              "--reproducible", check=0)
+    assert json.loads(res.stdout)["sr"]["devices"] == ["/dev/sda3", "/dev/sdb1", "/dev/sdc1"]
+
+
+def test_plan_show_files_renders_templates():
+    res = cli("plan", EXAMPLES / "static-vlan-ntp.xml", "--machine", MACHINES / "uefi-3disks.json",
+              "--show-files", check=0)
+    assert "--- /etc/network/interfaces" in res.stdout and "iface xenbr0.42 inet static" in res.stdout
+
+
+def test_plan_error_exits_1():
+    res = cli("plan", EXAMPLES / "fresh-dhcp.xml", "--machine", MACHINES / "small-disk.json", check=1)
+    assert "plan error: primary disk /dev/sda is 40.0 GiB; at least 46 GiB is needed" in res.stderr
+
+
+def test_bad_machine_file(tmp_path):
+    m = tmp_path / "m.json"
+    m.write_text('{"disks": [{"name": "sda"}]}')
+    res = cli("plan", EXAMPLES / "fresh-dhcp.xml", "--machine", m, check=1)
+    assert res.stderr.startswith(f"error: {m}: disks[0]: bad disk description:")
+
+
+def test_install_dry_run_writes_events_and_log(tmp_path):
+    events, log = tmp_path / "events.jsonl", tmp_path / "install.log"
+    res = cli("--log", log, "install", EXAMPLES / "fresh-dhcp.xml", "--machine", MACHINES / "bios-1disk.json",
+              "--dry-run", "--events", events, check=0)
+    lines = [json.loads(x) for x in events.read_text().splitlines()]
+    assert lines[-1]["type"] == "finished" and lines[-1]["status"] == "success"
+    assert "[1/7] Preparing..." in res.stderr and "Installation finished successfully" in res.stderr
+    assert "laydown: dry run: unpack Xenhost" in log.read_text()
+
+
+def test_install_without_dry_run_is_refused_clearly():
+    res = cli("install", EXAMPLES / "fresh-dhcp.xml", "--machine", MACHINES / "bios-1disk.json", check=2)
+    assert "real installs are not implemented yet" in res.stderr
+
+
+def test_cmdline_command():
+    res = cli("cmdline", "answerfile=http://192.0.2.5/a.xml atexit=shell sshpassword=topsecret", check=0)
+    data = json.loads(res.stdout)
+    assert data["answerfile"] == "http://192.0.2.5/a.xml" and data["atexit"] == "shell"
+    assert "topsecret" not in res.stdout
+    cli("cmdline", "answerfile=x rt_answerfile=y", check=1)
+
+
+@pytest.mark.parametrize("args", [[], ["validate"], ["frobnicate"]])
+def test_usage_errors_exit_2(args):
+    assert cli(*args).returncode == 2

@@ -1,0 +1,145 @@
+"""The engine: ordered steps, JSON-lines events, failure handling, hooks, masked secrets."""
+import io
+import json
+
+import pytest
+from conftest import EXAMPLES, machine, parse_text
+
+from installer import engine, steps
+from installer.answerfile import parse_file
+from installer.errors import InstallerError
+from installer.events import Events, jsonl_sink, text_sink
+from installer.plan import FIXED_IDS, make_plan
+from installer.runner import SECRETS
+
+
+def run(cfg, machine_name="bios-1disk", run_hooks=False, dry_run=True):
+    plan = make_plan(cfg, machine(machine_name), FIXED_IDS)
+    buf = io.StringIO()
+    events = Events(clock=lambda: 0.0)
+    events.add_sink(jsonl_sink(buf))
+    outcome = engine.run(engine.Context(cfg, plan, events, dry_run=dry_run, run_hooks=run_hooks))
+    return outcome, [json.loads(line) for line in buf.getvalue().splitlines()], plan
+
+
+def hook_script(tmp_path, name, body):
+    path = tmp_path / name
+    path.write_text("#!/bin/sh\n" + body)
+    path.chmod(0o755)
+    return path.as_uri()
+
+
+def cfg_with_hooks(tmp_path, complete_body, start_body="exit 0\n"):
+    start = hook_script(tmp_path, "start.sh", start_body)
+    complete = hook_script(tmp_path, "complete.sh", complete_body)
+    return parse_text(
+        '<installation><primary-disk>sda</primary-disk><source type="local"/>'
+        '<root-password>changeme-now</root-password><admin-interface name="eth0" proto="dhcp"/>'
+        f'<script stage="installation-start" type="url">{start}</script>'
+        f'<script stage="installation-complete" type="url">{complete}</script></installation>')[0]
+
+
+def test_dry_run_emits_ordered_events():
+    cfg, _ = parse_file(EXAMPLES / "fresh-dhcp.xml")
+    outcome, events, plan = run(cfg)
+    assert outcome.success
+    starts = [e["step"] for e in events if e["type"] == "step-start"]
+    assert starts == [s.name for s in plan.steps]
+    assert events[-1]["type"] == "finished" and events[-1]["status"] == "success"
+    overall = [e["overall"] for e in events if e["type"] == "progress"]
+    assert overall == sorted(overall) and overall[-1] == 1.0
+    assert all(0 <= e["ratio"] <= 1 for e in events if e["type"] == "progress")
+    assert {e["type"] for e in events} <= {"step-start", "progress", "log", "step-end", "finished"}
+
+
+def test_real_side_effects_are_refused_until_implemented():
+    cfg, _ = parse_file(EXAMPLES / "fresh-dhcp.xml")
+    outcome, events, _ = run(cfg, dry_run=False)
+    assert not outcome.success and outcome.failed_step == "prepare"
+    assert "only dry runs are implemented" in events[-1]["message"]
+
+
+def test_failing_step_stops_run_and_reports_it(tmp_path, monkeypatch):
+    marker = tmp_path / "complete.out"
+    cfg = cfg_with_hooks(tmp_path, f'echo "$1" > {marker}\n')
+
+    def boom(ctx, step):
+        raise InstallerError("no space left on device")
+    monkeypatch.setattr(steps.laydown, "run", boom)
+    outcome, events, _ = run(cfg, run_hooks=True)
+    assert (outcome.success, outcome.failed_step) == (False, "laydown")
+    started = [e["step"] for e in events if e["type"] == "step-start"]
+    assert started[-1] == "laydown" and "bootloader" not in started
+    error = next(e for e in events if e["type"] == "error")
+    assert (error["step"], error["message"]) == ("laydown", "no space left on device")
+    fin = events[-1]
+    assert (fin["status"], fin["failed_step"], fin["message"]) == ("failed", "laydown", "no space left on device")
+    assert marker.read_text() == "1\n"  # installation-complete ran with the failure flag
+
+
+def test_crashing_step_is_reported_not_raised(monkeypatch):
+    cfg, _ = parse_file(EXAMPLES / "fresh-dhcp.xml")
+    monkeypatch.setattr(steps.partition, "run", lambda ctx, step: {}["missing"])
+    outcome, events, _ = run(cfg)
+    assert outcome.failed_step == "partition"
+    assert events[-1]["message"] == "internal error: KeyError: 'missing'"
+
+
+def test_success_runs_complete_hook_with_zero(tmp_path):
+    marker = tmp_path / "complete.out"
+    cfg = cfg_with_hooks(tmp_path, f'echo "$1" > {marker}\n')
+    outcome, events, _ = run(cfg, run_hooks=True)
+    assert outcome.success and marker.read_text() == "0\n"
+
+
+def test_failing_start_hook_fails_the_install(tmp_path):
+    marker = tmp_path / "complete.out"
+    cfg = cfg_with_hooks(tmp_path, f'echo "$1" > {marker}\n', start_body="echo nope >&2; exit 3\n")
+    outcome, events, _ = run(cfg, run_hooks=True)
+    assert outcome.failed_step == "hooks-installation-start"
+    assert "exited with code 3" in outcome.message
+    assert marker.read_text() == "1\n"
+    assert any(e["type"] == "log" and e["message"].endswith("nope") for e in events)
+
+
+def test_hook_that_is_not_a_script_is_refused(tmp_path):
+    cfg = cfg_with_hooks(tmp_path, "exit 0\n")
+    (tmp_path / "start.sh").write_text("<html>not found</html>")
+    outcome, _, _ = run(cfg, run_hooks=True)
+    assert outcome.failed_step == "hooks-installation-start" and "must start with a #! line" in outcome.message
+
+
+def test_secrets_never_reach_events_or_text(monkeypatch):
+    SECRETS.add("S3cretTokenValue")
+    cfg, _ = parse_file(EXAMPLES / "fresh-dhcp.xml")
+    monkeypatch.setattr(steps.laydown, "run", lambda ctx, step: ctx.log(
+        "fetch http://admin:pa55word@192.0.2.5/tree with token S3cretTokenValue"))
+    buf = io.StringIO()
+    plan = make_plan(cfg, machine("bios-1disk"), FIXED_IDS)
+    events = Events()
+    events.add_sink(jsonl_sink(buf))
+    events.add_sink(text_sink(buf))
+    engine.run(engine.Context(cfg, plan, events))
+    out = buf.getvalue()
+    assert "fetch http://admin:********@192.0.2.5/tree with token ********" in out
+    assert "pa55word" not in out and "S3cretTokenValue" not in out and "changeme-now" not in out
+
+
+def test_plan_warnings_become_warning_events():
+    cfg, _ = parse_file(EXAMPLES / "fresh-dhcp.xml")
+    m = machine("bios-1disk")
+    m.virtualization = ""
+    plan = make_plan(cfg, m, FIXED_IDS)
+    seen = []
+    events = Events()
+    events.add_sink(seen.append)
+    engine.run(engine.Context(cfg, plan, events))
+    assert [e["message"] for e in seen if e["type"] == "warning"] == plan.warnings != []
+
+
+@pytest.mark.parametrize("example,machine_name", [("upgrade", "installed-bios"), ("restore", "installed-bios"),
+                                                   ("raid1", "raid-2disks")])
+def test_every_mode_dry_runs(example, machine_name):
+    cfg, _ = parse_file(EXAMPLES / f"{example}.xml")
+    outcome, events, _ = run(cfg, machine_name)
+    assert outcome.success and events[-1]["status"] == "success"
