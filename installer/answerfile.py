@@ -372,12 +372,9 @@ def _read_installation(r: _Reader, report: Report) -> InstallConfig:
     for node in r.children(root, "source"):
         src = r.source(node, "source")
         if src:
+            src.repo_gpgcheck = r.value(node, ("repo-gpgcheck",), values.boolean)
+            src.gpgcheck = r.value(node, ("gpgcheck",), values.boolean)
             cfg.sources.append(src)
-        for flag in ("repo-gpgcheck", "gpgcheck"):
-            if flag in node.attrs:
-                enabled = r.value(node, (flag,), values.boolean, True)
-                if enabled is False:
-                    setattr(cfg, flag.replace("-", "_"), False)
     if not r.children(root, "source"):
         r.require(None, "source", "where to install from; <source type=\"local\"/> means the "
                   "installer media")

@@ -97,6 +97,8 @@ class Raid:
 class Source:
     type: str              # local | url | nfs
     location: str = ""
+    repo_gpgcheck: bool | None = None   # None: the root element's setting applies
+    gpgcheck: bool | None = None
 
 
 @dataclass

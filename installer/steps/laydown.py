@@ -9,7 +9,8 @@ def actions(cfg, plan) -> list[str]:
     disk = plan.primary()
     src = cfg.sources[0] if cfg.sources else None
     where = "the installer media" if src is None or src.type == "local" else src.location
-    gpg = "" if cfg.repo_gpgcheck else " (signature check DISABLED by repo-gpgcheck=false)"
+    check = cfg.repo_gpgcheck if src is None or src.repo_gpgcheck is None else src.repo_gpgcheck
+    gpg = "" if check else " (signature check DISABLED by repo-gpgcheck=false)"
     out = [f"verify the product tree's signed manifest and root image from {where}{gpg}",
            f"mount {partition_path(disk.path, 1)} as the target root",
            f"unpack {plan.product['brand']} {plan.product['version']} "
