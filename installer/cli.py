@@ -50,6 +50,10 @@ def _machine(args) -> machine_mod.Machine:
 def _load_plan(args):
     cfg, report = answerfile.parse_file(args.file)
     _print_diags(report.warnings)
+    if args.cmdline is not None:
+        opts, boot_report = cmdline.parse(args.cmdline)
+        _print_diags(boot_report.warnings)
+        cmdline.apply(cfg, opts)
     ids = FIXED_IDS if args.reproducible else Ids.new(
         datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"))
     return cfg, make_plan(cfg, _machine(args), ids)
@@ -72,6 +76,7 @@ def render_plan(plan) -> str:
         lines.append(f"\nRAID1 {plan.raid['device']} from {', '.join(plan.raid['members'])}")
     if plan.sr:
         lines.append(f"\nLocal SR: {plan.sr.type} on {', '.join(plan.sr.devices)} (VG {plan.sr.vg})")
+    lines.append(f"At the end: {plan.at_exit}")
     lines.append(f"Dom0: {plan.dom0_memory_mib} MiB memory, {plan.dom0_vcpus} vCPUs; "
                  f"hostname {plan.hostname}")
     m = plan.management
@@ -184,6 +189,8 @@ def build_parser() -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=helptext)
         p.add_argument("file", help="answer file")
         p.add_argument("--machine", help="recorded machine description (JSON) instead of probing")
+        p.add_argument("--cmdline", metavar="TEXT",
+                       help="installer kernel parameters to apply (atexit=...), as at boot")
         p.add_argument("--reproducible", action="store_true",
                        help="fixed UUIDs, label suffix and date (for comparisons)")
         if name == "plan":

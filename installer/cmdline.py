@@ -181,6 +181,11 @@ def _contradictions(opts: BootOptions, seen: dict[str, int], report: Report) -> 
                        1, seen["network_config"])
 
 
+def apply(cfg, opts: BootOptions) -> None:
+    """Settings that come from the boot line rather than the answer file."""
+    cfg.at_exit = opts.atexit
+
+
 def read_proc() -> str:
     with open("/proc/cmdline") as fh:
         return fh.read()

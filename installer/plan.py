@@ -89,6 +89,7 @@ class Plan:
     hostname: str
     management: dict
     steps: list[StepPlan]
+    at_exit: str = "reboot"
     files: list[FilePlan] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
@@ -320,7 +321,7 @@ def make_plan(cfg: InstallConfig, machine: Machine, ids: Ids = FIXED_IDS,
                 dom0_memory_mib=layout.dom0_memory_mib(machine.memory_mib),
                 dom0_vcpus=layout.dom0_vcpus(machine.cpu_count),
                 hostname=cfg.hostname or "localhost.localdomain", management=management,
-                steps=[], warnings=p.warnings)
+                steps=[], at_exit=cfg.at_exit.value, warnings=p.warnings)
     if cfg.mode in (Mode.FRESH, Mode.REINSTALL):
         plan.files = render_files(cfg, plan)
     plan.steps = plan_steps(cfg, plan)

@@ -106,3 +106,12 @@ def test_log_file_masks_credentials(tmp_path):
     text = log.read_text() + res.stderr
     assert "http://deploy:********@192.0.2.5/tree/ (signature check DISABLED" in log.read_text()
     assert "S3cr3tPw" not in text
+
+
+def test_plan_applies_kernel_parameters():
+    res = cli("plan", EXAMPLES / "fresh-dhcp.xml", "--machine", MACHINES / "bios-1disk.json",
+              "--cmdline", "console=ttyS0 atexit=poweroff", check=0)
+    assert "At the end: poweroff" in res.stdout
+    res = cli("plan", EXAMPLES / "fresh-dhcp.xml", "--machine", MACHINES / "bios-1disk.json",
+              "--cmdline", "atexit=halt", check=1)
+    assert "<kernel command line>:1:1: error: atexit must be one of reboot, poweroff, shell" in res.stderr
