@@ -6,6 +6,7 @@ Plaintext passwords are hashed here and never stored.
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -102,9 +103,9 @@ class _Reader:
                       model=self.value(node, ("model",), str.strip),
                       min_size=self.value(node, ("min-size",), values.size_bytes),
                       max_size=self.value(node, ("max-size",), values.size_bytes))
-        if not any((m.serial, m.model, m.min_size, m.max_size)):
+        if all(v is None for v in (m.serial, m.model, m.min_size, m.max_size)):
             self.err(node, "<match> needs at least one of serial, model, min-size, max-size")
-        if m.min_size and m.max_size and m.min_size > m.max_size:
+        if m.min_size is not None and m.max_size is not None and m.min_size > m.max_size:
             self.err(node, "<match> min-size is larger than max-size")
         return m
 
@@ -137,7 +138,7 @@ class _Reader:
         return refs
 
     def raid(self, node: Node) -> Raid | None:
-        device = self.value(node, ("device",), values.disk_name, required=True)
+        device = self.value(node, ("device",), _md_device, required=True)
         members = [r for r in (self.disk_ref(d) for d in self.children(node, "disk")) if r]
         if len(members) < 2:
             self.err(node, f"<raid> needs at least two <disk> members, found {len(members)}")
@@ -273,10 +274,11 @@ class _Reader:
             name = self.value(node, ("name",), _service_name, required=True)
             state = self.value(node, ("state",), lambda v: values.choice(v, ("enabled", "disabled"),
                                                                           "state"), required=True)
-            if name in seen:
-                self.err(node, f"service {name!r} is listed twice (first at line {seen[name]})")
+            unit = name.removesuffix(".service") if name else name
+            if unit in seen:
+                self.err(node, f"service {name!r} is listed twice (first at line {seen[unit]})")
             elif name and state:
-                seen[name] = node.line
+                seen[unit] = node.line
                 result.append(Service(name, state))
         return result
 
@@ -353,6 +355,13 @@ def _preserve_first(value: str) -> str:
     if word == "if-utility":
         return word
     raise ValueError(f"expected yes/true, no/false or if-utility, got {value!r}")
+
+
+def _md_device(value: str) -> str:
+    path = values.disk_name(value)
+    if not re.fullmatch(r"/dev/md([0-9]+|/[A-Za-z0-9._-]+)", path):
+        raise ValueError(f"a RAID device must be an md device such as md127, got {value!r}")
+    return path
 
 
 def _service_name(value: str) -> str:

@@ -18,7 +18,7 @@ EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 
 def _print_diags(diags) -> None:
     for d in diags:
-        print(d, file=sys.stderr)
+        print(SECRETS.mask(str(d)), file=sys.stderr)
 
 
 def cmd_validate(args) -> int:
@@ -36,7 +36,7 @@ def cmd_validate(args) -> int:
             print(f"{path}: valid ({cfg.mode.value})")
     if args.json and configs:
         out = next(iter(configs.values())) if len(args.files) == 1 else configs
-        print(json.dumps(out, indent=2, sort_keys=True))
+        print(SECRETS.mask(json.dumps(out, indent=2, sort_keys=True)))
     return status
 
 
@@ -99,9 +99,9 @@ def render_plan(plan) -> str:
 def cmd_plan(args) -> int:
     cfg, plan = _load_plan(args)
     if args.json:
-        print(json.dumps(plan.to_dict(), indent=2))
+        print(SECRETS.mask(json.dumps(plan.to_dict(), indent=2)))
     else:
-        print(render_plan(plan))
+        print(SECRETS.mask(render_plan(plan)))
         if args.show_files:
             for f in plan.files:
                 print(f"\n--- {f.path} (mode {f.mode:o})\n{f.content}", end="")
@@ -138,7 +138,7 @@ def cmd_cmdline(args) -> int:
         return EXIT_INVALID
     _print_diags(report.warnings)
     from .config import _plain
-    print(json.dumps(_plain(opts), indent=2, sort_keys=True))
+    print(SECRETS.mask(json.dumps(_plain(opts), indent=2, sort_keys=True)))
     return EXIT_OK
 
 

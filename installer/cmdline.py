@@ -16,6 +16,9 @@ from .runner import SECRETS
 WHERE = "<kernel command line>"
 ANSWER_KEYS = ("answerfile", "rt_answerfile", "answerfile_generator")
 ANSWER_SCHEMES = ("http", "https", "ftp", "file", "nfs")
+INSTALLER_KEYS = ANSWER_KEYS + ("network_device", "answerfile_device", "network_config", "atexit",
+                                "keymap", "sshpassword", "no-gpgcheck", "no-repo-gpgcheck")
+BLANKS = " \t\n"
 
 
 @dataclass
@@ -53,24 +56,24 @@ class BootOptions:
         return remote or self.network_device_given
 
 
-def tokens(text: str) -> list[tuple[str, int]]:
-    """Split like the kernel: on blanks, double or single quotes group; keep each token's column."""
+def tokens(text: str, report: Report | None = None) -> list[tuple[str, int]]:
+    """Split like the kernel: on blanks; double quotes group (single quotes are ordinary)."""
     out, i, n = [], 0, len(text)
     while i < n:
-        while i < n and text[i].isspace():
+        while i < n and text[i] in BLANKS:
             i += 1
         if i >= n:
             break
-        start, buf, quote = i, [], None
-        while i < n and (quote or not text[i].isspace()):
-            ch = text[i]
-            if quote and ch == quote:
-                quote = None
-            elif not quote and ch in "\"'":
-                quote = ch
+        start, buf, quoted = i, [], False
+        while i < n and (quoted or text[i] not in BLANKS):
+            if text[i] == '"':
+                quoted = not quoted
             else:
-                buf.append(ch)
+                buf.append(text[i])
             i += 1
+        if quoted and report is not None:
+            report.error("unterminated double quote", 1, start + 1)
+            break
         out.append(("".join(buf), start + 1))
     return out
 
@@ -86,10 +89,13 @@ def _network_config(value: str, col: int, report: Report) -> NetworkConfig:
     settings: dict[str, str] = {}
     for piece in filter(None, rest.split(";")):
         key, eq, val = piece.partition("=")
+        key = key.strip().lower()
         if not eq:
             report.error(f"network_config: {piece!r} is not key=value", 1, col)
-            continue
-        settings[key.strip().lower()] = val.strip()
+        elif key in settings:
+            report.error(f"network_config: {key} is given twice", 1, col)
+        else:
+            settings[key] = val.strip()
     allowed = ("vlan",) if mode == "dhcp" else ("ip", "netmask", "gateway", "dns", "domain", "vlan")
     for key in settings:
         if key not in allowed:
@@ -120,11 +126,15 @@ def parse(text: str) -> tuple[BootOptions, Report]:
     report = Report(WHERE)
     opts = BootOptions()
     seen: dict[str, int] = {}
-    for token, col in tokens(text):
+    for token, col in tokens(text, report):
         key, eq, value = token.partition("=")
-        if key in seen and key != "console":
-            report.error(f"{key} is given twice (first at column {seen[key]})", 1, col)
+        if key not in INSTALLER_KEYS and not (key == "console" and eq):
+            continue  # the kernel's own parameters
+        same = "network_device" if key == "answerfile_device" else key
+        if same in seen and key != "console":
+            report.error(f"{key} is given twice (first at column {seen[same]})", 1, col)
             continue
+        seen.setdefault(same, col)
         seen.setdefault(key, col)
         try:
             if key in ANSWER_KEYS:
@@ -132,7 +142,9 @@ def parse(text: str) -> tuple[BootOptions, Report]:
                     raise ValueError(f"{key} and {opts.answerfile_kind} both given; pass exactly one of "
                                      f"{', '.join(ANSWER_KEYS)}")
                 scheme = value.split("://", 1)[0].lower() if "://" in value else ""
-                if scheme not in ANSWER_SCHEMES:
+                rest = value.split("://", 1)[1] if "://" in value else ""
+                if scheme not in ANSWER_SCHEMES or not (rest.startswith("/") if scheme == "file" else
+                                                        rest and not rest.startswith("/")):
                     raise ValueError(f"{key} needs a URL starting with "
                                      f"{', '.join(s + '://' for s in ANSWER_SCHEMES)}; got {value!r}")
                 opts.answerfile, opts.answerfile_kind = value, key
@@ -176,6 +188,9 @@ def _contradictions(opts: BootOptions, seen: dict[str, int], report: Report) -> 
     if opts.network.mode == "static" and opts.network_device == "all":
         report.error("network_config=static needs network_device= naming one interface (name or "
                      "MAC), not all", 1, seen["network_config"])
+    elif opts.network.vlan and opts.network_device == "all":
+        report.error("network_config with vlan= needs network_device= naming one interface (name "
+                     "or MAC), not all", 1, seen["network_config"])
     if opts.network_config_given and not opts.needs_network:
         report.warning("network_config has no effect: no remote answer file and no network_device",
                        1, seen["network_config"])

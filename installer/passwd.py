@@ -74,10 +74,10 @@ def verify(password: str, hashed: str) -> bool:
 
 _C = r"[./0-9A-Za-z]"
 _HASH_FORMATS = {
-    "sha512-crypt": re.compile(rf"^\$6\$(rounds=\d{{4,9}}\$)?{_C}{{1,16}}\${_C}{{86}}$"),
-    "sha256-crypt": re.compile(rf"^\$5\$(rounds=\d{{4,9}}\$)?{_C}{{1,16}}\${_C}{{43}}$"),
+    "sha512-crypt": re.compile(rf"^\$6\$(rounds=\d{{1,9}}\$)?{_C}{{1,16}}\${_C}{{86}}$"),
+    "sha256-crypt": re.compile(rf"^\$5\$(rounds=\d{{1,9}}\$)?{_C}{{1,16}}\${_C}{{43}}$"),
     "yescrypt": re.compile(rf"^\$y\${_C}+\${_C}+\${_C}{{43}}$"),
-    "bcrypt": re.compile(rf"^\$2[aby]\$\d\d\${_C}{{53}}$"),
+    "bcrypt": re.compile(rf"^\$2[aby]\$(0[4-9]|[12][0-9]|3[01])\${_C}{{53}}$"),
     "md5-crypt": re.compile(rf"^\$1\${_C}{{1,8}}\${_C}{{22}}$"),
 }
 WEAK_FORMATS = ("md5-crypt",)
@@ -86,7 +86,7 @@ WEAK_FORMATS = ("md5-crypt",)
 def hash_format(hashed: str) -> str:
     """Name the crypt(5) format of a hash, or raise ValueError saying what is accepted."""
     for name, pattern in _HASH_FORMATS.items():
-        if pattern.match(hashed):
+        if pattern.fullmatch(hashed):
             return name
     raise ValueError("not a valid crypt(5) password hash: expected SHA-512 ($6$...), SHA-256 "
                      "($5$...), yescrypt ($y$...) or bcrypt ($2b$...), e.g. from "

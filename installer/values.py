@@ -38,23 +38,35 @@ def ipv4_address(text: str) -> ipaddress.IPv4Address:
         addr = ipaddress.IPv4Address(text.strip())
     except ValueError:
         raise ValueError(f"expected an IPv4 address like 192.0.2.10, got {text!r}") from None
-    if addr.is_unspecified or addr.is_multicast:
+    if addr.is_unspecified or addr.is_multicast or addr.is_loopback or addr.is_reserved:
         raise ValueError(f"{text.strip()} is not a usable host address")
     return addr
+
+
+def _small_int(text: str, low: int, high: int) -> int | None:
+    """ASCII digits only (str.isdigit also takes other scripts' digits), within [low, high]."""
+    value = text.strip()
+    if re.fullmatch(r"[0-9]{1,5}", value) and low <= int(value) <= high:
+        return int(value)
+    return None
 
 
 def ipv4_prefix(text: str) -> int:
     """A dotted netmask (255.255.255.0) or a prefix length (24, /24)."""
     value = text.strip().lstrip("/")
-    if value.isdigit():
-        prefix = int(value)
-        if 1 <= prefix <= 32:
-            return prefix
-        raise ValueError(f"an IPv4 prefix length must be 1-32, got {text!r}")
+    if re.fullmatch(r"[0-9]+", value):
+        prefix = _small_int(value, 1, 32)
+        if prefix is None:
+            raise ValueError(f"an IPv4 prefix length must be 1-32, got {text!r}")
+        return prefix
     try:
-        return ipaddress.IPv4Network(f"0.0.0.0/{value}").prefixlen
+        mask = int(ipaddress.IPv4Address(value))
     except ValueError:
-        raise ValueError(f"expected a netmask like 255.255.255.0 or a prefix length, got {text!r}") from None
+        mask = -1
+    inverted = ~mask & 0xFFFFFFFF
+    if mask <= 0 or inverted & (inverted + 1):  # ones then zeros, at least one leading one
+        raise ValueError(f"expected a netmask like 255.255.255.0 or a prefix length, got {text!r}")
+    return 32 - inverted.bit_length()
 
 
 def ipv4_interface(address: ipaddress.IPv4Address, prefix: int) -> ipaddress.IPv4Interface:
@@ -67,6 +79,10 @@ def ipv4_interface(address: ipaddress.IPv4Address, prefix: int) -> ipaddress.IPv
 def gateway_in(gateway: ipaddress._BaseAddress, iface: ipaddress._BaseInterface) -> None:
     if gateway not in iface.network:
         raise ValueError(f"gateway {gateway} is not inside the management subnet {iface.network}")
+    net = iface.network
+    edge = (net.network_address, net.broadcast_address) if net.version == 4 else (net.network_address,)
+    if net.prefixlen <= net.max_prefixlen - 2 and gateway in edge:
+        raise ValueError(f"gateway {gateway} is the network or broadcast address of {net}")
     if gateway == iface.ip:
         raise ValueError(f"gateway {gateway} is the interface's own address")
 
@@ -75,8 +91,10 @@ def ipv6_address(text: str) -> ipaddress.IPv6Address:
     try:
         addr = ipaddress.IPv6Address(text.strip())
     except ValueError:
-        raise ValueError(f"expected an IPv6 address like 2001:db8::1, got {text!r}") from None
-    if addr.is_unspecified or addr.is_multicast:
+        addr = None
+    if addr is None or addr.scope_id:
+        raise ValueError(f"expected an IPv6 address like 2001:db8::1, got {text!r}")
+    if addr.is_unspecified or addr.is_multicast or addr.is_loopback:
         raise ValueError(f"{text.strip()} is not a usable host address")
     return addr
 
@@ -87,9 +105,12 @@ def ipv6_interface(text: str) -> ipaddress.IPv6Interface:
         raise ValueError(f"expected an IPv6 address with prefix like 2001:db8::10/64, got {text!r}")
     addr, _, prefix = value.partition("/")
     ipv6_address(addr)
-    if not prefix.isdigit() or not 1 <= int(prefix) <= 128:
+    if _small_int(prefix, 1, 128) is None:
         raise ValueError(f"an IPv6 prefix length must be 1-128, got {prefix!r}")
-    return ipaddress.IPv6Interface(value)
+    iface = ipaddress.IPv6Interface(value)
+    if iface.network.prefixlen < 127 and iface.ip == iface.network.network_address:
+        raise ValueError(f"{iface.ip} is the subnet-router anycast address of {iface.network}")
+    return iface
 
 
 def ip_address(text: str) -> ipaddress._BaseAddress:
@@ -98,13 +119,13 @@ def ip_address(text: str) -> ipaddress._BaseAddress:
 
 
 def vlan(text: str) -> int:
-    value = text.strip()
-    if not value.isdigit() or not 1 <= int(value) <= 4094:
+    number = _small_int(text, 1, 4094)
+    if number is None:
         raise ValueError(f"a VLAN ID must be a number from 1 to 4094, got {text!r}")
-    return int(value)
+    return number
 
 
-_LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
+_LABEL = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)")
 
 
 def hostname(text: str) -> str:
@@ -113,7 +134,7 @@ def hostname(text: str) -> str:
     if not value or len(value) > 253:
         raise ValueError(f"a host name must be 1-253 characters, got {text!r}")
     for label in value.split("."):
-        if not _LABEL.match(label):
+        if not _LABEL.fullmatch(label):
             raise ValueError(f"{text!r} is not a valid host name: each dot-separated label must be "
                              "1-63 letters, digits or hyphens, not starting or ending with a hyphen")
     if value.split(".")[-1].isdigit():
@@ -135,7 +156,7 @@ def host_or_ip(text: str) -> str:
 
 @functools.lru_cache(maxsize=1)
 def _timezones() -> frozenset[str]:
-    return frozenset(zoneinfo.available_timezones())
+    return frozenset(zoneinfo.available_timezones()) - {"localtime", "Factory", "posixrules"}
 
 
 def timezone(text: str) -> str:
@@ -164,7 +185,7 @@ def keymap(text: str) -> str:
                      "see docs/answerfile.md)")
 
 
-_DISK_PART = re.compile(r"^[A-Za-z0-9._:+@=,-]+$")
+_DISK_PART = re.compile(r"[A-Za-z0-9._:+@=,-]+")
 
 
 def disk_name(text: str) -> str:
@@ -176,39 +197,42 @@ def disk_name(text: str) -> str:
     if value.startswith("/") and not value.startswith("/dev/"):
         raise ValueError(f"a disk must be a device under /dev, got {text!r}")
     parts = path[len("/dev/"):].split("/")
-    if any(p in ("", ".", "..") or not _DISK_PART.match(p) for p in parts):
+    if any(p in ("", ".", "..") or not _DISK_PART.fullmatch(p) for p in parts):
         raise ValueError(f"{text!r} is not a valid disk name (expected sda, nvme0n1, /dev/sdb, "
                          "disk/by-id/...)")
     return path
 
 
-_MAC = re.compile(r"^[0-9a-f]{2}([:-][0-9a-f]{2}){5}$")
+_MAC = re.compile(r"[0-9a-f]{2}(?P<sep>[:-])[0-9a-f]{2}((?P=sep)[0-9a-f]{2}){4}")
 
 
 def mac_address(text: str) -> str:
     value = text.strip().lower()
-    if not _MAC.match(value):
+    if not _MAC.fullmatch(value):
         raise ValueError(f"expected a MAC address like 52:54:00:12:34:56, got {text!r}")
-    return value.replace("-", ":")
+    value = value.replace("-", ":")
+    if int(value[:2], 16) & 1 or value == "00:00:00:00:00:00":
+        raise ValueError(f"{value} is a multicast or null MAC address, not a NIC's")
+    return value
 
 
-_IFNAME = re.compile(r"^[A-Za-z0-9_.:-]{1,15}$")
+_IFNAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.:-]{0,14}")
 
 
 def interface_name(text: str) -> str:
     value = text.strip()
-    if not _IFNAME.match(value) or value in (".", ".."):
+    if not _IFNAME.fullmatch(value):
         raise ValueError(f"expected a network interface name like eth0 or enp1s0, got {text!r}")
     return value
 
 
-_URL = re.compile(r"^(https?|ftp|file)://[^\s]+$", re.IGNORECASE)
-_NFS = re.compile(r"^(nfs://[^\s/]+/[^\s]*|[^\s/:]+:/[^\s]*)$")
+_URL = re.compile(r"(https?|ftp)://[^\s/]+\S*|file:///\S*", re.IGNORECASE)
+_NFS = re.compile(r"nfs://[^\s/]+/\S*|[^\s/:]+:/\S*")
 
 
 def url(text: str, schemes: tuple[str, ...] = ("http", "https", "ftp", "file")) -> str:
     value = text.strip()
-    if not _URL.match(value) or value.split(":", 1)[0].lower() not in schemes:
+    if not _URL.fullmatch(value) or value.split(":", 1)[0].lower() not in schemes:
         raise ValueError(f"expected a URL starting with {', '.join(s + '://' for s in schemes)}; "
                          f"got {text!r}")
     return value
@@ -216,17 +240,17 @@ def url(text: str, schemes: tuple[str, ...] = ("http", "https", "ftp", "file")) 
 
 def nfs_location(text: str) -> str:
     value = text.strip()
-    if not _NFS.match(value):
+    if not _NFS.fullmatch(value):
         raise ValueError(f"expected an NFS location like server:/path or nfs://server/path, got {text!r}")
     return value
 
 
-_SIZE = re.compile(r"^(\d+(?:\.\d+)?)\s*([KMGTP]?)(i?B?)?$", re.IGNORECASE)
+_SIZE = re.compile(r"([0-9]{1,15}(?:\.[0-9]{1,6})?)\s*([KMGTP]?)(iB|B)?", re.IGNORECASE)
 
 
 def size_bytes(text: str) -> int:
     """'500G', '1.5TiB', '1000000' -> bytes (binary units: G = GiB)."""
-    m = _SIZE.match(text.strip())
+    m = _SIZE.fullmatch(text.strip())
     if not m:
         raise ValueError(f"expected a size like 500G, 2T or 1048576, got {text!r}")
     scale = 1024 ** "BKMGTP".index(m.group(2).upper() or "B")
@@ -247,7 +271,31 @@ def ssh_public_key(text: str) -> str:
         blob = base64.b64decode(fields[1], validate=True)
     except ValueError:
         raise ValueError("the SSH key's base64 data is corrupt") from None
-    length = int.from_bytes(blob[:4], "big")
-    if blob[4:4 + length].decode("ascii", "replace") != fields[0]:
+    parts = _ssh_strings(blob)
+    if not parts or parts[0].decode("ascii", "replace") != fields[0]:
         raise ValueError(f"the SSH key's data does not match its type {fields[0]}")
+    if not _ssh_key_complete(fields[0], parts):
+        raise ValueError(f"the SSH key's data is not a complete {fields[0]} key")
     return " ".join(fields)
+
+
+def _ssh_strings(blob: bytes) -> list[bytes] | None:
+    """Split SSH wire-format data into its length-prefixed strings; None if malformed."""
+    out, i = [], 0
+    while i < len(blob):
+        if i + 4 > len(blob):
+            return None
+        n = int.from_bytes(blob[i:i + 4], "big")
+        if i + 4 + n > len(blob):
+            return None
+        out.append(blob[i + 4:i + 4 + n])
+        i += 4 + n
+    return out
+
+
+def _ssh_key_complete(kind: str, parts: list[bytes]) -> bool:
+    if kind in ("ssh-ed25519", "sk-ssh-ed25519@openssh.com"):
+        return len(parts) >= 2 and len(parts[1]) == 32
+    if kind == "ssh-rsa":
+        return len(parts) == 3 and len(parts[2].lstrip(b"\0")) * 8 >= 2048
+    return len(parts) >= 3 and len(parts[2]) >= 33  # ECDSA: curve name, point

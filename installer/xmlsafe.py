@@ -35,9 +35,13 @@ class Node:
     column: int
     attrs: dict[str, Attr] = field(default_factory=dict)
     children: list["Node"] = field(default_factory=list)
-    text: str = ""
+    chunks: list[str] = field(default_factory=list)
     text_line: int = 0
     text_column: int = 0
+
+    @property
+    def text(self) -> str:
+        return "".join(self.chunks)
 
     def stripped_text(self) -> str:
         return self.text.strip()
@@ -46,7 +50,9 @@ class Node:
 class _Builder:
     def __init__(self, raw: bytes):
         self.raw = raw
-        self.line_starts = [0] + [m.end() for m in re.finditer(rb"\n", raw)]
+        # expat counts CR LF, CR and LF as line ends
+        self.line_starts = [0] + [m.end() for m in re.finditer(rb"\r\n|\r|\n", raw)]
+        self._cache = (-1, 0, 1)  # (line start, offset, column) of the last position asked for
         self.stack: list[Node] = []
         self.root: Node | None = None
         self.count = 0
@@ -68,7 +74,15 @@ class _Builder:
             else:
                 hi = mid - 1
         start = self.line_starts[lo]
-        column = len(self.raw[start:offset].decode("utf-8", "replace")) + 1
+        # positions come in increasing order: count only the characters since the last one
+        cached_start, cached_offset, cached_col = self._cache
+        if cached_start == start and cached_offset <= offset:
+            base, col = cached_offset, cached_col
+        else:
+            base, col = start, 1
+        segment = self.raw[base:offset].decode("utf-8", "replace")
+        column = col + len(segment) - (segment.count("\ufeff") if base == 0 else 0)
+        self._cache = (start, offset, column)
         return lo + 1, column
 
     def here(self) -> tuple[int, int]:
@@ -96,11 +110,9 @@ class _Builder:
                                 line, column)
         node = Node(tag, line, column)
         offset = self.parser.CurrentByteIndex
-        tag_end = self.raw.find(b">", offset)
-        tag_text = self.raw[offset:tag_end if tag_end >= 0 else len(self.raw)]
+        where = {name.decode("utf-8", "replace"): pos for name, pos in _attribute_offsets(self.raw, offset)}
         for name, value in attrs.items():
-            m = re.search(rb"\s" + re.escape(name.encode()) + rb"\s*=", tag_text)
-            aline, acol = self.position(offset + m.start() + 1) if m else (line, column)
+            aline, acol = self.position(where[name]) if name in where else (line, column)
             node.attrs[name] = Attr(value, aline, acol)
         if self.stack:
             self.stack[-1].children.append(node)
@@ -115,7 +127,7 @@ class _Builder:
         if not self.stack:
             return
         node = self.stack[-1]
-        if not node.text.strip() and data.strip():
+        if not node.text_line and data.strip():
             line, column = self.here()
             lead = len(data) - len(data.lstrip())
             skipped = data[:lead]
@@ -125,7 +137,22 @@ class _Builder:
             else:
                 column += lead
             node.text_line, node.text_column = line, column
-        node.text += data
+        node.chunks.append(data)
+
+
+_ATTR = re.compile(rb"""\s+([^\s=/>]+)\s*=\s*("[^"]*"|'[^']*')""")
+
+
+def _attribute_offsets(raw: bytes, start: int):
+    """(name, byte offset) of each attribute in the start tag at `start`, skipping quoted values."""
+    m = re.compile(rb"<[^\s/>]+").match(raw, start)
+    pos = m.end() if m else start
+    while True:
+        m = _ATTR.match(raw, pos)
+        if not m:
+            return
+        yield m.group(1), m.start(1)
+        pos = m.end()
 
 
 def parse(raw: bytes) -> Node:
@@ -143,5 +170,7 @@ def parse(raw: bytes) -> Node:
         raise XMLInputError(f"malformed XML: {message}", exc.lineno, exc.offset + 1) from None
     except RecursionError:
         raise XMLInputError("elements nested too deeply") from None
+    except (LookupError, ValueError) as exc:  # unknown or multi-byte declared encodings
+        raise XMLInputError(f"unsupported character encoding ({exc}); use UTF-8", 1, 1) from None
     assert builder.root is not None
     return builder.root

@@ -137,6 +137,41 @@ CASES = [
     ("match-empty", doc(IFACE, base=BASE.replace("<primary-disk>sda</primary-disk>",
                                                  "<primary-disk><match/></primary-disk>")),
      "test.xml:3:17: error: <match> needs at least one of serial, model, min-size, max-size"),
+    ("newline-in-hostname", doc(IFACE + "  <hostname>foo&#10;.bar</hostname>\n"),
+     "test.xml:7:13: error: <hostname>: 'foo\\n.bar' is not a valid host name: each dot-separated label "
+     "must be 1-63 letters, digits or hyphens, not starting or ending with a hyphen"),
+    ("newline-in-disk", doc(IFACE, base=BASE.replace("sda", "sda&#10;/x")),
+     "test.xml:3:17: error: <primary-disk>: 'sda\\n/x' is not a valid disk name (expected sda, nvme0n1, "
+     "/dev/sdb, disk/by-id/...)"),
+    ("raid-device-not-md", doc(IFACE + '  <raid device="sdc"><disk>sda</disk><disk>sdb</disk></raid>\n',
+                               base=BASE.replace("sda", "sdc")),
+     "test.xml:7:9: error: <raid device=\"sdc\">: a RAID device must be an md device such as md127, got 'sdc'"),
+    ("hostmask-as-netmask", doc('  <admin-interface name="eth0" proto="static">\n    <ipaddr>192.0.2.3</ipaddr>\n'
+                                '    <subnet>0.0.0.255</subnet>\n  </admin-interface>\n'),
+     "test.xml:8:13: error: <subnet>: expected a netmask like 255.255.255.0 or a prefix length, got "
+     "'0.0.0.255'"),
+    ("gateway-is-broadcast", doc('  <admin-interface name="eth0" proto="static">\n    <ipaddr>192.0.2.3</ipaddr>\n'
+                                 '    <subnet>24</subnet>\n    <gateway>192.0.2.255</gateway>\n  </admin-interface>\n'),
+     "test.xml:9:14: error: <gateway>: gateway 192.0.2.255 is the network or broadcast address of 192.0.2.0/24"),
+    ("loopback-address", doc('  <admin-interface name="eth0" proto="static">\n    <ipaddr>127.0.0.1</ipaddr>\n'
+                             '    <subnet>8</subnet>\n  </admin-interface>\n'),
+     "test.xml:7:13: error: <ipaddr>: 127.0.0.1 is not a usable host address"),
+    ("unicode-digit-vlan", doc('  <admin-interface name="eth0" proto="dhcp" vlan="\u0663"/>\n'),
+     "test.xml:6:45: error: <admin-interface vlan=\"\u0663\">: a VLAN ID must be a number from 1 to 4094, "
+     "got '\u0663'"),
+    ("multicast-mac", doc('  <admin-interface hwaddr="01:00:5e:00:00:01" proto="dhcp"/>\n'),
+     "test.xml:6:20: error: <admin-interface hwaddr=\"01:00:5e:00:00:01\">: 01:00:5e:00:00:01 is a multicast "
+     "or null MAC address, not a NIC's"),
+    ("gt-inside-earlier-attribute", doc('  <admin-interface name="eth0" vlan="3" proto="bogus"/>\n'.replace(
+        'vlan="3"', 'hwaddr="a>b"')),
+     "test.xml:6:45: error: <admin-interface proto=\"bogus\">: proto must be one of dhcp, static, none; "
+     "got 'bogus'"),
+    ("huge-size", doc(IFACE, base=BASE.replace("<primary-disk>sda</primary-disk>",
+                                               '<primary-disk><match min-size="' + "9" * 400 + '"/></primary-disk>')),
+     "test.xml:3:24: error: <match min-size=\"" + "9" * 400 + "\">: expected a size like 500G, 2T or 1048576, "
+     "got '" + "9" * 400 + "'"),
+    ("bad-encoding", '<?xml version="1.0" encoding="x-bogus"?><installation/>',
+     "test.xml:1:1: error: unsupported character encoding (unknown encoding: x-bogus); use UTF-8"),
     ("wrong-root", HEAD + '<upgrade mode="upgrade"/>\n',
      "test.xml:2:1: error: unexpected root element <upgrade> (use <installation mode=\"upgrade\">); "
      "expected <installation> or <restore>"),
@@ -273,3 +308,17 @@ def test_upgrade_ignores_install_settings_with_a_warning():
     assert [str(w) for w in report.warnings] == [
         "test.xml:5:3: warning: <hostname> is ignored in upgrade mode: the settings of the existing "
         "installation are kept"]
+
+
+def test_cr_only_line_endings_and_bom_keep_positions():
+    xml = "\ufeff" + doc(IFACE + "  <hostname>-x</hostname>\n").replace("\n", "\r")
+    with pytest.raises(ConfigError) as info:
+        parse_text(xml)
+    assert str(info.value.diagnostics[0]).startswith("test.xml:7:13: error: <hostname>")
+
+
+def test_many_text_chunks():
+    """Expat hands each newline over as its own chunk; joining them once keeps this linear."""
+    xml = doc(IFACE + "  <hostname>" + "\n" * 400_000 + "x</hostname>\n")
+    cfg, _ = parse_text(xml)
+    assert cfg.hostname == "x"

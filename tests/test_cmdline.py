@@ -45,7 +45,7 @@ def test_static_network_config():
 
 
 def test_dhcp_with_vlan():
-    assert parse("answerfile=http://x/a network_config=dhcp:vlan=7").network.vlan == 7
+    assert parse("answerfile=http://x/a network_device=eth0 network_config=dhcp:vlan=7").network.vlan == 7
 
 
 def test_quoted_values_keep_spaces():
@@ -82,6 +82,18 @@ def test_quoted_values_keep_spaces():
      "netmask, gateway, dns, domain, vlan)"),
     ("network_device=eth0 network_config=bootp",
      "<kernel command line>:1:21: error: network_config: mode must be dhcp or static, got 'bootp'"),
+    ("answerfile=http://x/a network_config=dhcp:vlan=5",
+     "<kernel command line>:1:23: error: network_config with vlan= needs network_device= naming one "
+     "interface (name or MAC), not all"),
+    ('answerfile="http://h/a.xml sshpassword=hunter2222',
+     "<kernel command line>:1:1: error: unterminated double quote"),
+    ("network_device=eth0 answerfile_device=eth1",
+     "<kernel command line>:1:21: error: answerfile_device is given twice (first at column 1)"),
+    ("network_device=eth0 network_config=static:ip=192.0.2.9;netmask=24;ip=192.0.2.10",
+     "<kernel command line>:1:21: error: network_config: ip is given twice"),
+    ("answerfile=http://",
+     "<kernel command line>:1:1: error: answerfile needs a URL starting with http://, https://, ftp://, "
+     "file://, nfs://; got 'http://'"),
     ("atexit=halt",
      "<kernel command line>:1:1: error: atexit must be one of reboot, poweroff, shell; got 'halt'"),
     ("keymap=klingon",
@@ -102,6 +114,21 @@ def test_sshpassword_is_a_secret():
 
 
 def test_network_config_without_network_warns():
-    _, report = cmdline.parse("network_config=dhcp:vlan=3")
+    _, report = cmdline.parse("network_config=dhcp")
     assert [w.message for w in report.warnings] == [
         "network_config has no effect: no remote answer file and no network_device"]
+
+
+def test_kernel_parameters_may_repeat_and_single_quotes_are_plain():
+    o = parse("quiet quiet root=/dev/ram0 root=/dev/sda console console=tty0 "
+              "answerfile=http://h/it's.xml atexit=poweroff")
+    assert o.answerfile == "http://h/it's.xml" and o.atexit.value == "poweroff" and o.consoles == ["tty0"]
+
+
+def test_url_credentials_are_masked_in_cli_output():
+    import subprocess
+    import sys
+    from conftest import ROOT
+    res = subprocess.run([sys.executable, "-m", "installer", "cmdline", "answerfile=http://u:pa55word@h/a.xml"],
+                         cwd=ROOT, capture_output=True, text=True)
+    assert res.returncode == 0 and "pa55word" not in res.stdout and "u:********@h" in res.stdout
