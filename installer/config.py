@@ -5,6 +5,8 @@ import dataclasses
 import enum
 from dataclasses import dataclass, field
 
+from .product import DEFAULT as DEFAULT_PRODUCT
+
 
 class Mode(str, enum.Enum):
     FRESH = "fresh"
@@ -50,8 +52,8 @@ class AtExit(str, enum.Enum):
 
 
 HOOK_STAGES = ("installation-start", "filesystem-populated", "installation-complete")
-# The Debian product's own choices where XCP-ng's differ (see docs/answerfile.md).
-PRODUCT_NETWORK_BACKEND = NetworkBackend.BRIDGE
+# The Debian product's own choice where XCP-ng's differs (see docs/answerfile.md).
+PRODUCT_NETWORK_BACKEND = NetworkBackend(DEFAULT_PRODUCT.network_backend_default)
 DEFAULT_NTP_SERVERS = ("0.debian.pool.ntp.org", "1.debian.pool.ntp.org", "2.debian.pool.ntp.org",
                        "3.debian.pool.ntp.org")
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from . import steps as step_registry
 from .config import InstallConfig
@@ -30,7 +30,6 @@ class Context:
     current: str = ""
     _index: int = 0
     _total: int = 1
-    state: dict = field(default_factory=dict)
 
     def log(self, message: str) -> None:
         log.info("%s: %s", self.current, message)

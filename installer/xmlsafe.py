@@ -140,12 +140,13 @@ class _Builder:
         node.chunks.append(data)
 
 
+_TAG_NAME = re.compile(rb"<[^\s/>]+")
 _ATTR = re.compile(rb"""\s+([^\s=/>]+)\s*=\s*("[^"]*"|'[^']*')""")
 
 
 def _attribute_offsets(raw: bytes, start: int):
     """(name, byte offset) of each attribute in the start tag at `start`, skipping quoted values."""
-    m = re.compile(rb"<[^\s/>]+").match(raw, start)
+    m = _TAG_NAME.match(raw, start)
     pos = m.end() if m else start
     while True:
         m = _ATTR.match(raw, pos)

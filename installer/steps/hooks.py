@@ -3,9 +3,6 @@ from __future__ import annotations
 
 from ..hookrunner import run_hook
 
-TITLE = "Running hook scripts"
-
-
 def actions_for(cfg, stage: str, args: list[str]) -> list[str]:
     shown = " ".join(args)
     return [f"run {stage} script {h.location}{' ' + shown if shown else ''}" for h in cfg.hooks_for(stage)]
