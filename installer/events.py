@@ -25,12 +25,20 @@ class Events:
 
     def emit(self, type_: str, **fields) -> dict:
         assert type_ in TYPES, type_
-        event = {"type": type_, "time": round(self.clock(), 3)}
-        for key, value in fields.items():
-            event[key] = self.secrets.mask(value) if isinstance(value, str) else value
+        event = {"type": type_, "time": round(self.clock(), 3), **self._masked(fields)}
         for sink in self.sinks:
             sink(event)
         return event
+
+    def _masked(self, value):
+        """Every string anywhere in the event (lists of actions included) passes the masker."""
+        if isinstance(value, str):
+            return self.secrets.mask(value)
+        if isinstance(value, dict):
+            return {k: self._masked(v) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [self._masked(v) for v in value]
+        return value
 
 
 def jsonl_sink(stream: TextIO) -> Callable[[dict], None]:

@@ -101,9 +101,10 @@ def test_log_file_masks_credentials(tmp_path):
     af = tmp_path / "a.xml"
     af.write_text((EXAMPLES / "fresh-dhcp.xml").read_text().replace(
         '<source type="local"/>', '<source type="url" repo-gpgcheck="no">http://deploy:S3cr3tPw@192.0.2.5/tree/</source>'))
-    log = tmp_path / "install.log"
-    res = cli("--log", log, "install", af, "--machine", MACHINES / "bios-1disk.json", "--dry-run", check=0)
-    text = log.read_text() + res.stderr
+    log, events = tmp_path / "install.log", tmp_path / "events.jsonl"
+    res = cli("--log", log, "install", af, "--machine", MACHINES / "bios-1disk.json", "--dry-run",
+              "--events", events, check=0)
+    text = log.read_text() + res.stderr + events.read_text()
     assert "http://deploy:********@192.0.2.5/tree/ (signature check DISABLED" in log.read_text()
     assert "S3cr3tPw" not in text
 
