@@ -6,6 +6,7 @@ from dataclasses import dataclass
 MIB = 2**20
 GIB = 2**30
 MIN_PRIMARY_DISK = 46 * GIB   # XCP-ng's minimum; the fixed partitions alone take 41.5 GiB
+MIN_GUEST_DISK = 4 * MIB      # 1 MiB for the GPT, 1 MiB kept at the end, room for an LVM PV
 
 SIZES_MIB = {"logs": 4096, "backup": 18432, "root": 18432, "boot": 512, "swap": 1024}
 NUMBERS = {"root": 1, "backup": 2, "sr": 3, "boot": 4, "logs": 5, "swap": 6}

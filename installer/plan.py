@@ -49,8 +49,13 @@ class DiskPlan:
         return next((p for p in self.partitions if p.role == role), None)
 
     def part_path(self, role: str) -> str:
+        """A partition's device by role: the planned one, or XCP-ng's number on a kept layout."""
         p = self.part(role)
-        return partition_path(self.path, p.number) if p else ""
+        if p:
+            return partition_path(self.path, p.number)
+        if not self.partitions and role in layout.NUMBERS:
+            return partition_path(self.path, layout.NUMBERS[role])
+        return ""
 
 
 @dataclass
@@ -178,13 +183,22 @@ class _Planner:
                                  "from such a disk; UEFI is recommended")
         pd = cfg.primary_disk
         shift, first = self.preserved_first(path)
-        parts = layout.primary_layout(size, self.machine.boot_mode, self.ids.suffix, pd.guest_storage,
-                                      pd.sr_at_end, first, shift)
+        try:
+            parts = layout.primary_layout(size, self.machine.boot_mode, self.ids.suffix,
+                                          pd.guest_storage, pd.sr_at_end, first, shift)
+        except ValueError:
+            self.problems.append(f"primary disk {path}: the host's partitions "
+                                 f"({layout.fixed_mib() / 1024:.1f} GiB and the local SR) do not fit "
+                                 f"after the preserved first partition, which ends at {first} MiB")
+            return [], None, None
         primary = DiskPlan(path, "primary", size, partitions=parts, keep=[1] if shift else [])
         guests = []
         for ref in cfg.guest_disks:
             disk = self.resolve(ref, "guest disk")
-            if disk:
+            if disk and disk.size < layout.MIN_GUEST_DISK:
+                self.problems.append(f"guest disk {disk.path} is {disk.size / 2**20:.0f} MiB; at least "
+                                     f"{layout.MIN_GUEST_DISK // 2**20} MiB is needed")
+            elif disk:
                 guests.append(DiskPlan(disk.path, "guest", disk.size, partitions=layout.guest_layout(disk.size)))
         if cfg.mode == Mode.REINSTALL:
             self.reinstall_backup(primary)

@@ -99,6 +99,35 @@ def test_sr_at_end_no_puts_sr_after_logs():
     assert [x.number for x in p.primary().partitions] == [5, 3, 2, 1, 4, 6]
 
 
+def test_preserved_first_partition_shifts_numbers_everywhere():
+    from installer.machine import Partition
+    m = machine("bios-1disk")
+    m.disks[0].partitions = [Partition(1, MIB, 100 * MIB, type="de", label="DellUtility")]
+    p = make_plan(cfg_of("<primary-disk>sda</primary-disk>"), m, FIXED_IDS)
+    disk = p.primary()
+    assert disk.keep == [1] and disk.partitions[0].start_mib == 101
+    assert disk.part("root").number == 2
+    actions = [a for s in p.steps for a in s.actions]
+    assert "mount /dev/sda2 as the target root" in actions and "mount /dev/sda6 on /var/log" in actions
+    assert any(a.startswith("install GRUB for BIOS: boot code on /dev/sda, core image in /dev/sda5") for a in actions)
+
+
+def test_preserved_first_partition_too_large_is_a_plan_error():
+    cfg = cfg_of('<primary-disk preserve-first-partition="true">sda</primary-disk>')
+    assert problems_of(cfg, "installed-bios") == [
+        "primary disk /dev/sda: the host's partitions (41.5 GiB and the local SR) do not fit after the "
+        "preserved first partition, which ends at 40961 MiB"]
+
+
+def test_tiny_guest_disk_is_a_plan_error():
+    m = machine("uefi-3disks")
+    m.disks[1].size = 2 * MIB
+    cfg = cfg_of("<primary-disk>sda</primary-disk><guest-disk>sdb</guest-disk>")
+    with pytest.raises(PlanError) as info:
+        make_plan(cfg, m, FIXED_IDS)
+    assert info.value.problems == ["guest disk /dev/sdb is 2 MiB; at least 4 MiB is needed"]
+
+
 def test_nvme_partition_names():
     p = plan_of("ipv6", "nvme-uefi")
     assert p.primary().path == "/dev/nvme0n1" and p.sr.devices == ["/dev/nvme0n1p3"]

@@ -1,5 +1,4 @@
 """GRUB 2 with Xen multiboot2 entries, for BIOS or UEFI."""
-from ..layout import partition_path
 from .base import run  # noqa: F401
 
 TITLE = "Installing the boot loader"
@@ -7,14 +6,14 @@ TITLE = "Installing the boot loader"
 
 def actions(cfg, plan) -> list[str]:
     disk = plan.primary()
-    boot = partition_path(disk.path, 4)
+    boot = disk.part_path("boot")
     out = []
     if plan.boot_mode == "uefi":
         out.append(f"install GRUB for UEFI into the ESP {boot}, also as EFI/BOOT/BOOTX64.EFI")
         if cfg.bootloader.write_boot_entry:
             out.append("add a UEFI boot entry with efibootmgr (a failure is only a warning)")
     else:
-        where = disk.path if cfg.bootloader.location == "mbr" else partition_path(disk.path, 1)
+        where = disk.path if cfg.bootloader.location == "mbr" else disk.part_path("root")
         out.append(f"install GRUB for BIOS: boot code on {where}, core image in {boot}")
     out.append(f"Xen entries (default, serial console, safe mode, fallback) with "
                f"dom0_mem={plan.dom0_memory_mib}M,max:{plan.dom0_memory_mib}M "

@@ -1,5 +1,4 @@
 """Verify the product tree and unpack the dom0 root image onto the target root."""
-from ..layout import partition_path
 from .base import run  # noqa: F401
 
 TITLE = "Installing the host system"
@@ -12,11 +11,11 @@ def actions(cfg, plan) -> list[str]:
     check = cfg.repo_gpgcheck if src is None or src.repo_gpgcheck is None else src.repo_gpgcheck
     gpg = "" if check else " (signature check DISABLED by repo-gpgcheck=false)"
     out = [f"verify the product tree's signed manifest and root image from {where}{gpg}",
-           f"mount {partition_path(disk.path, 1)} as the target root",
+           f"mount {disk.part_path('root')} as the target root",
            f"unpack {plan.product['brand']} {plan.product['version']} "
            f"(Debian {plan.product['platform_version']}, Xen {plan.product['xen_version']}) onto it"]
     if plan.mode != "upgrade":
-        out.append(f"mount {partition_path(disk.path, 5)} on /var/log")
+        out.append(f"mount {disk.part_path('logs')} on /var/log")
     for extra in cfg.sources[1:]:
         out.append(f"install packages from the additional source {extra.location}")
     return out

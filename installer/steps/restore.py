@@ -1,5 +1,4 @@
 """Put a backed-up installation back in place of the current one."""
-from ..layout import partition_path
 from .base import run  # noqa: F401
 
 TITLE = "Restoring the backup"
@@ -7,6 +6,6 @@ TITLE = "Restoring the backup"
 
 def actions(cfg, plan) -> list[str]:
     disk = plan.primary()
-    root, backup = partition_path(disk.path, 1), partition_path(disk.path, 2)
+    root, backup = disk.part_path("root"), disk.part_path("backup")
     return [f"check that {backup} holds a complete backup",
             f"format {root} as ext4 'root-{plan.ids['suffix']}' and copy {backup} onto it"]
