@@ -1,0 +1,83 @@
+"""Cache directories, input hashing and command running shared by the builds."""
+from __future__ import annotations
+
+import hashlib
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+import time
+
+IMAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PROJECT_DIR = os.path.dirname(IMAGE_DIR)
+# Outside the checkout so a clean clone (CI) reuses them; a cold cache simply rebuilds.
+CACHE = os.environ.get("XENHOST_CACHE", "/var/cache/xenhost-build")
+KEYS = os.environ.get("XENHOST_KEYS", "/var/lib/xenhost-build/keys")
+HOST_TOOLS = {"mmdebstrap": "mmdebstrap", "mksquashfs": "squashfs-tools", "gpg": "gpg",
+              "dpkg-scanpackages": "dpkg-dev"}
+
+
+def say(msg: str) -> None:
+    print(f"[build] {msg}", file=sys.stderr, flush=True)
+
+
+def run(argv: list[str], **kw) -> subprocess.CompletedProcess:
+    say("$ " + shlex.join(argv))
+    start = time.monotonic()
+    res = subprocess.run(argv, check=False, **kw)
+    if res.returncode:
+        raise SystemExit(f"build command failed with exit {res.returncode}: {shlex.join(argv)}")
+    say(f"  ({time.monotonic() - start:.1f} s)")
+    return res
+
+
+def need_tools() -> None:
+    missing = sorted({pkg for tool, pkg in HOST_TOOLS.items() if shutil.which(tool) is None})
+    if missing:
+        raise SystemExit(f"missing build tools; install the Debian packages: {' '.join(missing)}")
+
+
+def digest(parts: list[bytes | str]) -> str:
+    h = hashlib.sha256()
+    for p in parts:
+        b = p.encode() if isinstance(p, str) else p
+        h.update(len(b).to_bytes(8, "little") + b)
+    return h.hexdigest()[:16]
+
+
+def tree_bytes(path: str) -> list[bytes]:
+    """Names, modes and contents of every file under path, in a stable order."""
+    out = []
+    for dirpath, dirnames, filenames in os.walk(path):
+        dirnames.sort()
+        for name in sorted(filenames):
+            full = os.path.join(dirpath, name)
+            rel = os.path.relpath(full, path)
+            with open(full, "rb") as f:
+                out += [rel.encode(), oct(os.stat(full).st_mode & 0o777).encode(), f.read()]
+    return out
+
+
+def file_sha256(path: str) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def read_list(path: str) -> list[str]:
+    with open(path) as f:
+        return [w for line in f for w in line.split("#")[0].split()]
+
+
+def publish(kind: str, key: str, path: str) -> None:
+    """Point CACHE/<kind>/current at a finished build (atomically)."""
+    link = os.path.join(CACHE, kind, "current")
+    tmp = link + ".new"
+    if os.path.lexists(tmp):
+        os.unlink(tmp)
+    os.symlink(os.path.relpath(path, os.path.dirname(link)), tmp)
+    os.replace(tmp, link)
+    say(f"{kind} {key}: {path}")

@@ -1,0 +1,138 @@
+"""Build the product tree: signed .treeinfo, squashfs dom0 root image, signed apt package pool.
+
+  tree/.treeinfo            INI manifest (XCP-ng's name): product identity, files and their sha256
+  tree/.treeinfo.asc        detached signature by the project build key
+  tree/images/root.squashfs the dom0 root (mmdebstrap of product/packages.txt + product/overlay)
+  tree/pool/                apt repository (dists/xenhost, signed Release) of product/pool-packages.txt
+
+Cached by inputs under CACHE/product/<key>/tree; CACHE/product/current points at the newest.
+"""
+from __future__ import annotations
+
+import configparser
+import datetime
+import glob
+import gzip
+import os
+import shutil
+import subprocess
+import sys
+
+from . import mirror, signing
+from .common import (CACHE, IMAGE_DIR, PROJECT_DIR, digest, file_sha256, need_tools, publish,
+                     read_list, run, say, tree_bytes)
+
+SRC = os.path.join(IMAGE_DIR, "product")
+POOL_SUITE = "xenhost"
+# Files the installer verifies, in the order they are listed in .treeinfo.
+MANIFEST_FILES = ("images/root.squashfs", f"pool/dists/{POOL_SUITE}/Release")
+
+
+def _product():
+    sys.path.insert(0, PROJECT_DIR)
+    from installer.product import DEFAULT
+    return DEFAULT
+
+
+def key() -> str:
+    p = _product()
+    parts = tree_bytes(SRC) + [signing.public_key(), "\n".join(mirror.derive().sources()), repr(p)]
+    with open(__file__, "rb") as f:
+        parts.append(f.read())
+    return digest(parts)
+
+
+def build(force: bool = False) -> str:
+    need_tools()
+    k = key()
+    base = os.path.join(CACHE, "product", k)
+    tree = os.path.join(base, "tree")
+    if os.path.exists(os.path.join(base, "complete")) and not force:
+        say(f"product tree {k} is up to date")
+        publish("product", k, tree)
+        return tree
+    shutil.rmtree(base, ignore_errors=True)
+    rootfs, debs = os.path.join(base, "rootfs"), os.path.join(base, "pool-debs")
+    os.makedirs(os.path.join(tree, "images"))
+    os.makedirs(debs)
+    _root(rootfs, debs)
+    run(["mksquashfs", rootfs, os.path.join(tree, "images/root.squashfs"), "-comp", "zstd",
+         "-noappend", "-no-progress", "-quiet"])
+    shutil.rmtree(rootfs)
+    _pool(os.path.join(tree, "pool"), debs)
+    shutil.rmtree(debs)
+    _manifest(tree, k)
+    open(os.path.join(base, "complete"), "w").close()
+    publish("product", k, tree)
+    return tree
+
+
+def _root(rootfs: str, debs: str) -> None:
+    pkgs = ",".join(read_list(os.path.join(SRC, "packages.txt")))
+    pool = " ".join(read_list(os.path.join(SRC, "pool-packages.txt")))
+    overlay = os.path.join(SRC, "overlay")
+    hooks = [
+        f'copy-in {overlay}/etc {overlay}/usr /',
+        'chroot "$1" systemctl enable xenhost-firstboot.service',
+        # the pool: what the extra packages need beyond the root image, resolved against it
+        'rm -f "$1"/var/cache/apt/archives/*.deb',
+        f'chroot "$1" apt-get -y -q --download-only install {pool}',
+        f'cp "$1"/var/cache/apt/archives/*.deb {debs}/',
+        # per-host identity is made by the installer or at first boot, never shipped
+        'rm -f "$1"/etc/ssh/ssh_host_* "$1"/etc/hostname',
+        ': > "$1/etc/machine-id"; rm -f "$1/var/lib/dbus/machine-id"',
+    ]
+    run(["mmdebstrap", "--variant=apt", "--mode=root", "--format=directory", f"--include={pkgs}",
+         "--aptopt=Acquire::Retries \"3\"",
+         "--dpkgopt=path-exclude=/usr/share/doc/*", "--dpkgopt=path-include=/usr/share/doc/*/copyright",
+         "--dpkgopt=path-exclude=/usr/share/man/*",
+         *[f"--customize-hook={h}" for h in hooks],
+         "trixie", rootfs, *mirror.derive().sources()])
+
+
+def _pool(pool: str, debs: str) -> None:
+    """A flat-pool apt repository with a signed Release (Release.gpg and InRelease)."""
+    pkgdir = os.path.join(pool, "pool")
+    os.makedirs(pkgdir)
+    for deb in glob.glob(os.path.join(debs, "*.deb")):
+        shutil.copy2(deb, pkgdir)
+    dist = os.path.join(pool, "dists", POOL_SUITE)
+    bindir = os.path.join(dist, "main", "binary-amd64")
+    os.makedirs(bindir)
+    packages = subprocess.run(["dpkg-scanpackages", "--multiversion", "pool"], cwd=pool,
+                              check=True, capture_output=True).stdout
+    with open(os.path.join(bindir, "Packages"), "wb") as f:
+        f.write(packages)
+    with open(os.path.join(bindir, "Packages.gz"), "wb") as raw, \
+            gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as f:
+        f.write(packages)
+    lines = [f"Origin: {_product().brand}", f"Label: {_product().brand} pool", f"Suite: {POOL_SUITE}",
+             f"Codename: {POOL_SUITE}", "Architectures: amd64", "Components: main",
+             f"Date: {datetime.datetime.now(datetime.timezone.utc):%a, %d %b %Y %H:%M:%S UTC}",
+             "SHA256:"]
+    for rel in ("main/binary-amd64/Packages", "main/binary-amd64/Packages.gz"):
+        full = os.path.join(dist, rel)
+        lines.append(f" {file_sha256(full)} {os.path.getsize(full)} {rel}")
+    release = os.path.join(dist, "Release")
+    with open(release, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    signing.sign(release, os.path.join(dist, "Release.gpg"))
+    signing.clearsign(release, os.path.join(dist, "InRelease"))
+    say(f"pool: {len(os.listdir(pkgdir))} packages")
+
+
+def _manifest(tree: str, k: str) -> None:
+    p = _product()
+    ti = configparser.ConfigParser(interpolation=None)
+    ti.optionxform = str    # keep file names' case
+    ti["general"] = {"name": p.brand, "family": p.name, "version": p.version, "build": k,
+                     "arch": "x86_64", "platform_name": p.platform_name,
+                     "platform_version": p.platform_version, "xen_version": p.xen_version,
+                     "timestamp": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")}
+    ti["images-x86_64"] = {"root": "images/root.squashfs"}
+    ti["pool"] = {"path": "pool", "suite": POOL_SUITE, "component": "main"}
+    ti["checksums"] = {name: f"sha256:{file_sha256(os.path.join(tree, name))}" for name in MANIFEST_FILES}
+    path = os.path.join(tree, ".treeinfo")
+    with open(path, "w") as f:
+        ti.write(f)
+    signing.sign(path, path + ".asc")
