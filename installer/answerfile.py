@@ -10,6 +10,7 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
+from .runner import SECRETS
 from . import passwd, values
 from .answerfile_schema import ELEMENTS, ROOTS, check_structure
 from .config import (HOOK_STAGES, Bootloader, DiskMatch, DiskRef, Hook, InstallConfig, IPv4Config,
@@ -230,6 +231,7 @@ class _Reader:
         kind = self.value(node, ("type",), lambda v: values.choice(v, ("plaintext", "hash"), "type"),
                           "plaintext")
         secret = node.text.strip()
+        SECRETS.add(secret)   # plaintext or hash: neither belongs in a log or a saved answer file
         line, col = (node.text_line, node.text_column) if secret else (node.line, node.column)
         if kind == "hash":
             try:

@@ -7,7 +7,7 @@ import json
 import logging
 import sys
 
-from . import __version__, answerfile, cmdline, engine, machine as machine_mod
+from . import __version__, answerfile, cmdline, engine, envchroot, hostinstall, machine as machine_mod
 from .errors import ConfigError, InstallerError, PlanError
 from .events import Events, jsonl_sink, text_sink
 from .plan import FIXED_IDS, Ids, make_plan
@@ -40,11 +40,23 @@ def cmd_validate(args) -> int:
     return status
 
 
-def _machine(args) -> machine_mod.Machine:
-    if args.machine:
+def _machine(args, cfg) -> machine_mod.Machine:
+    if getattr(args, "machine", None):
         return machine_mod.load(args.machine)
     from .probe import probe
-    return probe()
+    target = getattr(args, "target_disk", None)
+    if target:
+        hostinstall.retarget(cfg, target)
+    if getattr(args, "virtual_nics", False):
+        # installing a disk for another machine (an image): only the target disk is ours to see
+        m = probe(include_loop=True, only=[target.removeprefix("/dev/")])
+        m.nics = hostinstall.virtual_nics(cfg)
+        m.memory_mib, m.cpu_count = 0, 1      # unknown: dom0 gets the base memory and one vCPU
+    else:
+        m = probe(include_loop=bool(target and "loop" in target))
+    if getattr(args, "boot_mode", None):
+        m.boot_mode = args.boot_mode
+    return m
 
 
 def _load_plan(args):
@@ -56,7 +68,7 @@ def _load_plan(args):
         cmdline.apply(cfg, opts)
     ids = FIXED_IDS if args.reproducible else Ids.new(
         datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"))
-    return cfg, make_plan(cfg, _machine(args), ids)
+    return cfg, make_plan(cfg, _machine(args, cfg), ids)
 
 
 def render_plan(plan) -> str:
@@ -143,16 +155,42 @@ def cmd_cmdline(args) -> int:
 
 
 def cmd_install(args) -> int:
-    if not args.dry_run:
-        print("install: real installs are not implemented yet; use --dry-run to run the engine "
-              "over the plan without touching any disk", file=sys.stderr)
+    path = args.answerfile or args.file
+    if not path:
+        print("install: give the answer file (--answerfile FILE)", file=sys.stderr)
         return EXIT_USAGE
+    args.file = path
+    if args.dry_run:
+        cfg, plan = _load_plan(args)
+        return _run_engine(args, cfg, plan, dry_run=True)
+    if args.target_image:
+        if envchroot.in_environment():
+            print("install: --target-image is for build machines; inside the installer give "
+                  "--target-disk", file=sys.stderr)
+            return EXIT_USAGE
+        return hostinstall.run(args, path)
+    if not envchroot.in_environment():
+        print("install: real installs run inside the installer environment (booted, or entered "
+              "with --target-image on a build machine); use --dry-run to see what would happen",
+              file=sys.stderr)
+        return EXIT_USAGE
+    if not args.target_disk and not args.machine:
+        pass   # the answer file's own disks, on this machine
     cfg, plan = _load_plan(args)
+    return _run_engine(args, cfg, plan, dry_run=False)
+
+
+def _run_engine(args, cfg, plan, dry_run: bool) -> int:
     events = Events()
     events.add_sink(text_sink(sys.stderr))
     if args.events:
         events.add_sink(jsonl_sink(open(args.events, "w")))
-    outcome = engine.run(engine.Context(cfg, plan, events, dry_run=True, run_hooks=False))
+    with open(args.file, "rb") as f:
+        masked = SECRETS.mask(f.read().decode("utf-8", "replace"))
+    ctx = engine.Context(cfg, plan, events, dry_run=dry_run, run_hooks=not dry_run,
+                         plan_text=render_plan(plan), answerfile_masked=masked,
+                         log_path=args.log, events_path=args.events)
+    outcome = engine.run(ctx)
     return EXIT_OK if outcome.success else EXIT_INVALID
 
 
@@ -187,7 +225,7 @@ def build_parser() -> argparse.ArgumentParser:
     for name, func, helptext in (("plan", cmd_plan, "dry run: show what an install would do"),
                                  ("install", cmd_install, "run the install engine")):
         p = sub.add_parser(name, help=helptext)
-        p.add_argument("file", help="answer file")
+        p.add_argument("file", nargs="?" if name == "install" else None, help="answer file")
         p.add_argument("--machine", help="recorded machine description (JSON) instead of probing")
         p.add_argument("--cmdline", metavar="TEXT",
                        help="installer kernel parameters to apply (atexit=...), as at boot")
@@ -197,8 +235,24 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--json", action="store_true")
             p.add_argument("--show-files", action="store_true", help="print the rendered files")
         else:
+            p.add_argument("--answerfile", metavar="FILE", help="answer file (instead of the positional)")
             p.add_argument("--dry-run", action="store_true", help="run every step without side effects")
             p.add_argument("--events", help="write the JSON-lines event stream to this file")
+            where = p.add_mutually_exclusive_group()
+            where.add_argument("--target-image", metavar="IMG",
+                               help="install into this disk image file (created sparse if missing); "
+                                    "it replaces the answer file's primary disk")
+            where.add_argument("--target-disk", metavar="DEV",
+                               help="install onto this block device instead of the answer file's primary disk")
+            p.add_argument("--size", help="size of a new --target-image (default 64G)")
+            p.add_argument("--boot-mode", choices=["bios", "uefi"],
+                           help="firmware the target will boot with (default: --target-image: uefi; "
+                                "otherwise this machine's)")
+            p.add_argument("--virtual-nics", action="store_true",
+                           help="the target is another machine: take its NICs from the answer file")
+            p.add_argument("--tree", help="product tree directory (default: the newest build / the media)")
+            p.add_argument("--out", default="build/install",
+                           help="--target-image: directory for the installer log and events")
         p.set_defaults(func=func)
 
     p = sub.add_parser("probe", help="describe this machine")

@@ -199,6 +199,9 @@ def _contradictions(opts: BootOptions, seen: dict[str, int], report: Report) -> 
 def apply(cfg, opts: BootOptions) -> None:
     """Settings that come from the boot line rather than the answer file."""
     cfg.at_exit = opts.atexit
+    serial = [c for c in opts.consoles if c.startswith("ttyS")]
+    if serial:  # installed on a serial console: the host boots with one by default too
+        cfg.bootloader.serial_console = serial[-1]
 
 
 def read_proc() -> str:

@@ -151,6 +151,7 @@ class Bootloader:
     name: str = "grub2"
     location: str = "mbr"          # mbr | partition
     write_boot_entry: bool = True
+    serial_console: str | None = None  # "ttyS0,115200": make the serial entry the default
 
 
 @dataclass

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from . import steps as step_registry
 from .config import InstallConfig
@@ -15,6 +15,7 @@ from .errors import InstallerError
 from .events import Events
 from .hookrunner import run_hook
 from .plan import Plan
+from .target import Target
 
 log = logging.getLogger("installer.engine")
 
@@ -27,9 +28,19 @@ class Context:
     dry_run: bool = True
     run_hooks: bool = False
     target_root: str = step_registry.TARGET_ROOT
+    plan_text: str = ""
+    answerfile_masked: str = ""
+    log_path: str | None = None
+    events_path: str | None = None
+    machine_disks: dict = field(default_factory=dict)   # live probe of the targets (prepare)
+    target: Target | None = None
     current: str = ""
     _index: int = 0
     _total: int = 1
+
+    def __post_init__(self) -> None:
+        if self.target is None:
+            self.target = Target(self.target_root)
 
     def log(self, message: str) -> None:
         log.info("%s: %s", self.current, message)
@@ -76,11 +87,28 @@ def run(ctx: Context) -> Outcome:
             ctx.events.emit("error", step=step.name, message=outcome.message)
             break
         ctx.events.emit("step-end", step=step.name, duration=round(time.monotonic() - step_start, 3))
+    if not outcome.success:
+        _salvage(ctx)
     _final_hooks(ctx, outcome)
     ctx.events.emit("finished", status="success" if outcome.success else "failed",
                     failed_step=outcome.failed_step, message=outcome.message,
                     duration=round(time.monotonic() - start, 3))
     return outcome
+
+
+def _salvage(ctx: Context) -> None:
+    """After a failure: keep the logs on the target when it is mounted, then let go of it."""
+    if not ctx.target.mounted():
+        return
+    from .steps.finish import save_logs
+    try:
+        save_logs(ctx)
+    except OSError as exc:
+        ctx.warn(f"could not copy the logs to the target: {exc}")
+    try:
+        ctx.target.release()
+    except InstallerError as exc:
+        ctx.warn(str(exc))
 
 
 def _final_hooks(ctx: Context, outcome: Outcome) -> None:

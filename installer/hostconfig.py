@@ -12,7 +12,7 @@ _ENV = jinja2.Environment(loader=jinja2.PackageLoader("installer", "templates"),
                           undefined=jinja2.StrictUndefined, autoescape=False)
 
 
-def _render(name: str, **context) -> str:
+def render(name: str, **context) -> str:
     return _ENV.get_template(name).render(**context)
 
 
@@ -42,9 +42,9 @@ def render_files(cfg: InstallConfig, plan) -> list:
            "vlan": m.get("vlan")}
     primary = plan.primary()
     files = [
-        FilePlan("/etc/hostname", _render("hostname.j2", **ctx)),
-        FilePlan("/etc/hosts", _render("hosts.j2", **ctx)),
-        FilePlan("/etc/fstab", _render("fstab.j2", mounts=_mounts(plan), **ctx)),
+        FilePlan("/etc/hostname", render("hostname.j2", **ctx)),
+        FilePlan("/etc/hosts", render("hosts.j2", **ctx)),
+        FilePlan("/etc/fstab", render("fstab.j2", mounts=_mounts(plan), **ctx)),
         FilePlan("/etc/timezone", cfg.timezone + "\n"),
     ]
     if m:
@@ -52,26 +52,26 @@ def render_files(cfg: InstallConfig, plan) -> list:
         if m["ipv4"]["address"]:
             iface = ipaddress.IPv4Interface(m["ipv4"]["address"])
             ip, netmask = str(iface.ip), str(iface.netmask)
-        files.append(FilePlan("/etc/network/interfaces", _render("interfaces.j2", **ctx)))
+        files.append(FilePlan("/etc/network/interfaces", render("interfaces.j2", **ctx)))
         files.append(FilePlan("/etc/firstboot.d/data/management.conf",
-                              _render("management.conf.j2", ip=ip, netmask=netmask, **ctx)))
+                              render("management.conf.j2", ip=ip, netmask=netmask, **ctx)))
     if cfg.name_servers:
-        files.append(FilePlan("/etc/resolv.conf", _render("resolv.conf.j2", **ctx)))
+        files.append(FilePlan("/etc/resolv.conf", render("resolv.conf.j2", **ctx)))
     if cfg.ntp.mode != NTPMode.NONE:
         servers = cfg.ntp.servers if cfg.ntp.mode == NTPMode.MANUAL else (
             list(DEFAULT_NTP_SERVERS) if cfg.ntp.mode == NTPMode.DEFAULT else [])
         files.append(FilePlan("/etc/chrony/sources.d/installer.sources",
-                              _render("chrony-sources.j2", ntp={"mode": cfg.ntp.mode.value, "servers": servers})))
+                              render("chrony-sources.j2", ntp={"mode": cfg.ntp.mode.value, "servers": servers})))
     address_type = "IPv4" if m and m["ipv4"]["mode"] != "none" else "IPv6"
-    files.append(FilePlan("/etc/xensource-inventory", _render(
+    files.append(FilePlan("/etc/xensource-inventory", render(
         "xensource-inventory.j2", primary_disk=primary.path if primary else "",
         backup_partition=primary.part_path("backup") if primary else "",
         dom0_mem=plan.dom0_memory_mib, dom0_vcpus=plan.dom0_vcpus, address_type=address_type,
         sr_devices=" ".join(plan.sr.devices) if plan.sr else "", **ctx)))
     if plan.sr:
         files.append(FilePlan("/etc/firstboot.d/data/default-storage.conf",
-                              _render("default-storage.conf.j2", sr=plan.sr)))
+                              render("default-storage.conf.j2", sr=plan.sr)))
     if cfg.ssh_authorized_keys:
         files.append(FilePlan("/root/.ssh/authorized_keys",
-                              _render("authorized_keys.j2", keys=cfg.ssh_authorized_keys), 0o600))
+                              render("authorized_keys.j2", keys=cfg.ssh_authorized_keys), 0o600))
     return files

@@ -187,6 +187,10 @@ def make_filesystems(plan, log) -> None:
         b.create_device(vg)
     b.do_it()
     for dp in disks:
+        # blivet retypes partitions from their format (an ESP becomes "basic data"): restore the plan's
+        runner.run(["sgdisk", *[a for p in dp.partitions for a in ("--typecode", f"{p.number}:{p.type_guid}")],
+                    dp.path])
+        refresh_partitions(dp.path)
         for p in dp.partitions:
             if p.fstype:
                 log(f"{partition_path(dp.path, p.number)}: {p.fstype}" + (f" {p.label}" if p.label else ""))

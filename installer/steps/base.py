@@ -1,4 +1,4 @@
-"""What every step shares. Until the side effects land (issue #3), steps can only dry-run."""
+"""What every step shares: dry runs, and refusing what is not implemented for real yet."""
 from __future__ import annotations
 
 from ..errors import InstallerError
@@ -13,7 +13,8 @@ def dry_run(ctx, step) -> None:
 
 
 def run(ctx, step) -> None:
+    """For steps that only dry-run so far (backup, restore: the upgrade issue)."""
     if not ctx.dry_run:
-        raise InstallerError(f"step {step.name!r} cannot make real changes yet: only dry runs are "
-                             "implemented (real installs arrive with the install-to-disk work)")
+        raise InstallerError(f"step {step.name!r} cannot make real changes yet: upgrade, reinstall "
+                             "with backup and restore arrive with the upgrade work")
     dry_run(ctx, step)

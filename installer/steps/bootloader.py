@@ -1,5 +1,6 @@
 """GRUB 2 with Xen multiboot2 entries, for BIOS or UEFI."""
-from .base import run  # noqa: F401
+from .. import bootloader
+from .base import dry_run
 
 TITLE = "Installing the boot loader"
 
@@ -15,7 +16,16 @@ def actions(cfg, plan) -> list[str]:
     else:
         where = disk.path if cfg.bootloader.location == "mbr" else disk.part_path("root")
         out.append(f"install GRUB for BIOS: boot code on {where}, core image in {boot}")
-    out.append(f"Xen entries (default, serial console, safe mode, fallback) with "
+    default = "serial console" if cfg.bootloader.serial_console else "default"
+    out.append(f"Xen entries (default, serial console, safe mode, fallback; {default} first) with "
                f"dom0_mem={plan.dom0_memory_mib}M,max:{plan.dom0_memory_mib}M "
                f"dom0_max_vcpus=1-{plan.dom0_vcpus}, root=LABEL=root-{plan.ids['suffix']}")
     return out
+
+
+def run(ctx, step) -> None:
+    if ctx.dry_run:
+        return dry_run(ctx, step)
+    bootloader.install(ctx, ctx.target, ctx.warn)
+    ctx.log(f"GRUB installed for {ctx.plan.boot_mode.upper()} on {ctx.plan.primary().path}")
+    ctx.progress(1.0)

@@ -1,7 +1,18 @@
 """Verify the product tree and unpack the dom0 root image onto the target root."""
-from .base import run  # noqa: F401
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+
+from ..errors import InstallerError
+from ..tree import Tree, location, signature_required
+from .base import dry_run
 
 TITLE = "Installing the host system"
+DOWNLOADS = "/var/cache/xenhost-install"     # on the target root: remote trees land here, not in RAM
+POOL_KEY = "/usr/share/xenhost/keys/build-key.gpg"
 
 
 def actions(cfg, plan) -> list[str]:
@@ -10,12 +21,92 @@ def actions(cfg, plan) -> list[str]:
     where = "the installer media" if src is None or src.type == "local" else src.location
     check = cfg.repo_gpgcheck if src is None or src.repo_gpgcheck is None else src.repo_gpgcheck
     gpg = "" if check else " (signature check DISABLED by repo-gpgcheck=false)"
-    out = [f"verify the product tree's signed manifest and root image from {where}{gpg}",
-           f"mount {disk.part_path('root')} as the target root",
+    out = [f"mount {disk.part_path('root')} as the target root",
+           f"verify the product tree's signed manifest and root image from {where}{gpg}",
            f"unpack {plan.product['brand']} {plan.product['version']} "
            f"(Debian {plan.product['platform_version']}, Xen {plan.product['xen_version']}) onto it"]
     if plan.mode != "upgrade":
-        out.append(f"mount {disk.part_path('logs')} on /var/log")
+        out.insert(1, f"mount {disk.part_path('logs')} on /var/log")
+    for pkg in extra_packages(cfg):
+        out.append(f"install {pkg} from the product tree's signed package pool")
     for extra in cfg.sources[1:]:
         out.append(f"install packages from the additional source {extra.location}")
     return out
+
+
+def extra_packages(cfg) -> list[str]:
+    return ["openvswitch-switch"] if cfg.network_backend.value == "openvswitch" else []
+
+
+def run(ctx, step) -> None:
+    if ctx.dry_run:
+        return dry_run(ctx, step)
+    if ctx.cfg.sources[1:]:
+        raise InstallerError("additional package sources (supplemental packs) are not supported yet")
+    disk, target = ctx.plan.primary(), ctx.target
+    target.mount(disk.part_path("root"), "/", "ext4")
+    target.mount(disk.part_path("logs"), "/var/log", "ext4")
+    cache = target.path(DOWNLOADS)
+    tree = Tree(location(ctx.cfg), cache_dir=cache)
+    ctx.log(f"product tree: {tree.describe()}")
+    info = tree.verify(signature_required(ctx.cfg), ctx.warn)
+    general = info["general"]
+    ctx.log(f"verified {general.get('name')} {general.get('version')} build {general.get('build')}")
+    if general.get("version") != ctx.plan.product["version"]:
+        ctx.warn(f"the product tree holds version {general.get('version')}, the installer expected "
+                 f"{ctx.plan.product['version']}")
+    ctx.progress(0.1)
+    _unpack(ctx, tree.root_image(), target.root)
+    if extra_packages(ctx.cfg):
+        _install_from_pool(ctx, tree, info, extra_packages(ctx.cfg))
+    shutil.rmtree(cache, ignore_errors=True)
+    ctx.progress(1.0)
+
+
+def _unpack(ctx, image: str, root: str) -> None:
+    """unsquashfs with its percentage output turned into progress events."""
+    argv = ["unsquashfs", "-f", "-percentage", "-d", root, image]
+    ctx.log("unpacking the root image: " + " ".join(argv))
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    last = 0
+    for line in proc.stdout:
+        m = re.match(r"\s*(\d+)\s*$", line)
+        if m and int(m.group(1)) >= last + 5:
+            last = int(m.group(1))
+            ctx.progress(0.1 + 0.8 * last / 100)
+    err = proc.stderr.read()
+    if proc.wait():
+        hint = " (no space left on the target root)" if "No space left" in err else ""
+        raise InstallerError(f"unpacking the root image failed{hint}: {err.strip()[-300:]}")
+
+
+def _install_from_pool(ctx, tree: Tree, info, packages: list[str]) -> None:
+    """apt inside the target, from the tree's pool only, trusting only the product key."""
+    pool = info["pool"]
+    src = tree.fetch(pool.get("path", "pool") + "/dists/" + pool["suite"] + "/InRelease")
+    pool_dir = os.path.dirname(os.path.dirname(os.path.dirname(src)))
+    if tree.remote:   # fetch the listed packages too
+        packages_file = tree.fetch(f"{pool.get('path', 'pool')}/dists/{pool['suite']}/main/binary-amd64/Packages")
+        with open(packages_file) as f:
+            for name in re.findall(r"^Filename: (\S+)", f.read(), re.M):
+                tree.fetch(f"{pool.get('path', 'pool')}/{name}")
+    target = ctx.target
+    inside = "/run/xenhost-pool"
+    os.makedirs(target.path(inside), exist_ok=True)
+    target.chroot(["true"])   # mounts /run etc. first, so the bind below lands on top of them
+    target.mount(pool_dir, inside, options="bind,ro")
+    shutil.copy(POOL_KEY, target.path("/run/xenhost-pool.gpg"))
+    sources = target.path("/run/xenhost-pool.list")
+    with open(sources, "w") as f:
+        f.write(f"deb [signed-by=/run/xenhost-pool.gpg] file:{inside} {pool['suite']} {pool.get('component', 'main')}\n")
+    opts = ["-o", "Dir::Etc::SourceList=/run/xenhost-pool.list", "-o", "Dir::Etc::SourceParts=-",
+            "-o", "Dir::State::Lists=/run/xenhost-lists", "-o", "APT::Get::List-Cleanup=0"]
+    os.makedirs(target.path("/run/xenhost-lists/partial"), exist_ok=True)
+    res = target.chroot(["apt-get", *opts, "update"], check=False)
+    if res.returncode or "NO_PUBKEY" in res.stderr or "not signed" in res.stderr:
+        raise InstallerError(f"the package pool does not verify: {res.stderr.strip()[-300:]}")
+    res = target.chroot(["apt-get", *opts, "-y", "--no-install-recommends", "install", *packages], check=False)
+    if res.returncode:
+        raise InstallerError(f"installing {' '.join(packages)} from the pool failed: "
+                             f"{res.stderr.strip()[-300:]}")
+    ctx.log(f"installed from the pool: {' '.join(packages)}")

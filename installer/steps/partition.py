@@ -1,5 +1,6 @@
 """Wipe old signatures and write the partition tables (and the RAID1 device)."""
-from .base import run  # noqa: F401
+from .. import storage
+from .base import dry_run
 
 TITLE = "Partitioning"
 
@@ -19,3 +20,14 @@ def actions(cfg, plan) -> list[str]:
         rows = "; ".join(f"{p.number} {p.name} {p.start_mib}-{p.end_mib} MiB" for p in disk.partitions)
         out.append(f"write a GPT on {disk.path}: {rows}")
     return out
+
+
+def run(ctx, step) -> None:
+    if ctx.dry_run:
+        return dry_run(ctx, step)
+    disks = [d for d in ctx.plan.disks if d.table == "gpt"]
+    for i, dp in enumerate(disks, 1):
+        storage.wipe(ctx.machine_disks[dp.path], ctx.log)
+        ctx.progress(0.5 * i / len(disks))
+    storage.write_tables(disks, ctx.log)
+    ctx.progress(1.0)

@@ -1,5 +1,6 @@
 """Check the targets once more and record the plan before anything is written."""
-from .base import run  # noqa: F401
+from ..errors import InstallerError
+from .base import dry_run
 
 TITLE = "Preparing"
 
@@ -8,3 +9,30 @@ def actions(cfg, plan) -> list[str]:
     targets = ", ".join(d.path for d in plan.disks) or "none"
     return [f"check that no target disk is mounted, used as swap or held by LVM/RAID ({targets})",
             "write the plan and the masked answer file to the installer log"]
+
+
+def run(ctx, step) -> None:
+    if ctx.dry_run:
+        return dry_run(ctx, step)
+    from ..probe import probe
+
+    names = [d.path.removeprefix("/dev/") for d in ctx.plan.disks]
+    live = probe(include_loop=True, only=names)
+    busy = [f"{d.path}: {', '.join(d.in_use)}" for d in live.disks if d.in_use]
+    missing = sorted(set(names) - {d.name for d in live.disks})
+    if missing:
+        raise InstallerError(f"target disk(s) {', '.join('/dev/' + n for n in missing)} disappeared")
+    if busy:
+        raise InstallerError("refusing to touch target disks that are in use: " + "; ".join(busy)
+                             + ". Unmount them, swapoff, deactivate their volume groups (vgchange -an) "
+                             "or stop the RAID, then run the install again")
+    if ctx.plan.raid:
+        raise InstallerError("software RAID1 installs are planned but not implemented for real runs "
+                             "yet (they need a Linux kernel with MD support: the installer VM)")
+    if any(d.keep for d in ctx.plan.disks):
+        raise InstallerError("installs that keep existing partitions (preserve-first-partition, "
+                             "reinstall over a backup) are not implemented for real runs yet")
+    ctx.machine_disks = {d.path: d for d in live.disks}
+    for line in ctx.plan_text.splitlines():
+        ctx.log(line)
+    ctx.progress(1.0)

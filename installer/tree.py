@@ -1,0 +1,120 @@
+"""The product tree: find it, check its signed manifest (.treeinfo) and the files it lists.
+
+A tree is a directory (the installer media, or a copy) or an http(s)/ftp URL. Remote files are
+fetched into a directory the caller chooses (on the target disk, not in RAM).
+"""
+from __future__ import annotations
+
+import configparser
+import hashlib
+import os
+import shutil
+import urllib.request
+
+from . import runner
+from .errors import InstallerError
+
+MEDIA = "/run/install/media"
+TRUSTED_KEYRING = "/usr/share/xenhost/keys/build-key.gpg"
+
+
+class Tree:
+    def __init__(self, location: str, cache_dir: str | None = None):
+        self.location = location.rstrip("/") or "/"
+        self.remote = "://" in location and not location.startswith("file://")
+        if location.startswith("file://"):
+            self.location = location[len("file://"):]
+        self.cache_dir = cache_dir
+        self.info: configparser.ConfigParser | None = None
+
+    def describe(self) -> str:
+        return runner.SECRETS.mask(self.location)
+
+    def fetch(self, name: str) -> str:
+        """A local path for a file of the tree (downloaded when the tree is remote)."""
+        if not self.remote:
+            path = os.path.join(self.location, name)
+            if not os.path.exists(path):
+                raise InstallerError(f"product tree {self.describe()}: {name} is missing")
+            return path
+        if not self.cache_dir:
+            raise InstallerError("internal error: a remote product tree needs a download directory")
+        dest = os.path.join(self.cache_dir, name)
+        if os.path.exists(dest):
+            return dest
+        os.makedirs(os.path.dirname(dest), exist_ok=True)
+        url = f"{self.location}/{name}"
+        try:
+            with urllib.request.urlopen(url, timeout=60) as resp, open(dest + ".part", "wb") as out:
+                shutil.copyfileobj(resp, out, 1 << 20)
+        except OSError as exc:
+            raise InstallerError(f"cannot download {runner.SECRETS.mask(url)}: {exc}") from None
+        os.replace(dest + ".part", dest)
+        return dest
+
+    def verify(self, check_signature: bool, warn) -> configparser.ConfigParser:
+        """Check the manifest's signature, then every file it lists against its sha256."""
+        manifest = self.fetch(".treeinfo")
+        if check_signature:
+            sig = self.fetch(".treeinfo.asc")
+            if not os.path.exists(TRUSTED_KEYRING):
+                raise InstallerError(f"the trusted product key {TRUSTED_KEYRING} is missing from the "
+                                     "installer environment")
+            res = runner.run(["gpgv", "--keyring", TRUSTED_KEYRING, sig, manifest], check=False)
+            if res.returncode:
+                raise InstallerError(f"product tree {self.describe()}: the manifest .treeinfo does not "
+                                     "verify against the trusted product key (tampered, or signed by "
+                                     f"another key): {res.stderr.strip().splitlines()[-1:]}")
+        else:
+            warn(f"product tree {self.describe()}: signature check disabled (repo-gpgcheck=false)")
+        info = configparser.ConfigParser(interpolation=None)
+        info.optionxform = str
+        try:
+            with open(manifest) as f:
+                info.read_file(f)
+        except (configparser.Error, UnicodeDecodeError) as exc:
+            raise InstallerError(f"product tree {self.describe()}: unreadable .treeinfo: {exc}") from None
+        for section in ("general", "images-x86_64", "checksums"):
+            if section not in info:
+                raise InstallerError(f"product tree {self.describe()}: .treeinfo has no [{section}]")
+        for name, want in info["checksums"].items():
+            algo, _, digest = want.partition(":")
+            if algo != "sha256":
+                raise InstallerError(f"product tree {self.describe()}: unsupported checksum {algo} for {name}")
+            got = sha256(self.fetch(name))
+            if got != digest:
+                raise InstallerError(f"product tree {self.describe()}: {name} does not match the signed "
+                                     f"manifest (sha256 {got[:16]}..., expected {digest[:16]}...): "
+                                     "the tree is corrupt or was tampered with")
+        self.info = info
+        return info
+
+    def root_image(self) -> str:
+        name = self.info["images-x86_64"]["root"]
+        if name not in self.info["checksums"]:
+            raise InstallerError(f"product tree {self.describe()}: the root image {name} has no checksum")
+        return self.fetch(name)
+
+
+def sha256(path: str) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def location(cfg) -> str:
+    """Where the product tree comes from: the first <source>, or the installer media."""
+    src = cfg.sources[0] if cfg.sources else None
+    if src is None or src.type == "local":
+        return os.environ.get("XENHOST_TREE", MEDIA)
+    if src.type == "nfs":
+        raise InstallerError("NFS product sources are not supported yet; serve the tree over HTTP "
+                             "(source type=\"url\") or use the installer media")
+    return src.location
+
+
+def signature_required(cfg) -> bool:
+    src = cfg.sources[0] if cfg.sources else None
+    return cfg.repo_gpgcheck if src is None or src.repo_gpgcheck is None else src.repo_gpgcheck
