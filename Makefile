@@ -3,12 +3,18 @@ SHELL := /bin/bash
 PY_SYS := /usr/bin/python3
 VENV := .venv
 PY := $(VENV)/bin/python
-APT_PACKAGES := python3-venv python3-pyudev python3-netifaces python3-jinja2 libxml2-utils \
-                tzdata fdisk gdisk e2fsprogs util-linux openssl
-DEMO_ANSWERFILE ?= answerfiles/examples/static-vlan-ntp.xml
+APT_PACKAGES := python3-venv python3-pip python3-pyudev python3-netifaces python3-jinja2 libxml2-utils \
+                tzdata fdisk gdisk e2fsprogs util-linux openssl \
+                mmdebstrap squashfs-tools dpkg-dev gpg gpgv qemu-system-x86 ovmf openssh-client
+DEMO_ANSWERFILE ?= answerfiles/examples/fresh-dhcp.xml
 DEMO_MACHINE ?= tests/machines/uefi-3disks.json
+# make host-image ANSWERFILE=f.xml IMAGE=host.img [SIZE=64G] [BOOT_MODE=uefi|bios] [CMDLINE='console=ttyS0']
+ANSWERFILE ?= $(DEMO_ANSWERFILE)
+IMAGE ?= build/host.img
+BOOT_MODE ?= uefi
+CMDLINE ?= console=ttyS0,115200
 
-.PHONY: all demo test test-unit test-integration deps apt-deps clean
+.PHONY: all demo test test-unit vm-test deps apt-deps env product images host-image bench clean
 
 all: test
 
@@ -27,6 +33,25 @@ $(VENV)/.stamp: requirements-test.txt | apt-deps
 
 deps: apt-deps $(VENV)/.stamp
 
+env: apt-deps
+	$(PY_SYS) image/build.py env
+
+product: apt-deps
+	$(PY_SYS) image/build.py product
+
+images: apt-deps
+	$(PY_SYS) image/build.py all
+
+host-image: deps images
+	$(PY) -m installer install --answerfile $(ANSWERFILE) --target-image $(IMAGE) \
+	  $(if $(SIZE),--size $(SIZE)) --boot-mode $(BOOT_MODE) --cmdline '$(CMDLINE)' --out $(dir $(IMAGE))install-log
+
+vm-test: deps images
+	$(PY) -m pytest -q -ra -s vm-tests
+
+bench: deps images
+	$(PY_SYS) bench/install_bench.py
+
 demo: deps
 	@echo "== validate $(DEMO_ANSWERFILE)"
 	$(PY) -m installer validate $(DEMO_ANSWERFILE)
@@ -35,12 +60,16 @@ demo: deps
 	@echo; echo "== engine dry run (events in build/demo-events.jsonl)"
 	mkdir -p build
 	$(PY) -m installer install $(DEMO_ANSWERFILE) --machine $(DEMO_MACHINE) --dry-run --events build/demo-events.jsonl
+	@echo; echo "== install it into a disk image (builds the installer environment and product tree when missing)"
+	$(MAKE) --no-print-directory host-image ANSWERFILE=$(DEMO_ANSWERFILE) IMAGE=build/demo/host.img BOOT_MODE=$(BOOT_MODE)
+	@echo; echo "== boot the image in QEMU until the host is ready"
+	$(PY) vm-tests/boot.py build/demo/host.img --firmware $(BOOT_MODE)
 
 test: deps
 	$(PY) -m pytest -q -ra
 
 test-unit: deps
-	$(PY) -m pytest -q -ra -m "not root"
+	$(PY) -m pytest -q -ra -m "not root and not env" tests
 
 clean:
 	rm -rf $(VENV) build .pytest_cache .hypothesis

@@ -57,11 +57,16 @@ def image_size(path: str, requested: str | None) -> int:
 
 def precheck(cfg, image: str, size: int, boot_mode: str):
     """Plan against a stand-in machine: a too-small image or a bad config fails before any write."""
+    from .errors import PlanError
     from .plan import FIXED_IDS, make_plan
 
     retarget(cfg, "/dev/target-image")
     stand_in = Disk(name="target-image", size=size, model="disk image " + os.path.basename(image))
-    return make_plan(cfg, image_machine(cfg, stand_in, boot_mode), FIXED_IDS)
+    try:
+        return make_plan(cfg, image_machine(cfg, stand_in, boot_mode), FIXED_IDS)
+    except PlanError as exc:
+        exc.problems = [p.replace("/dev/target-image", f"the image {image}") for p in exc.problems]
+        raise
 
 
 def attach(image: str, size: int) -> str:

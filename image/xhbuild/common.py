@@ -25,7 +25,8 @@ def say(msg: str) -> None:
 def run(argv: list[str], **kw) -> subprocess.CompletedProcess:
     say("$ " + shlex.join(argv))
     start = time.monotonic()
-    res = subprocess.run(argv, check=False, **kw)
+    env = {**os.environ, "PIP_ROOT_USER_ACTION": "ignore", "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
+    res = subprocess.run(argv, check=False, env=env, **kw)
     if res.returncode:
         raise SystemExit(f"build command failed with exit {res.returncode}: {shlex.join(argv)}")
     say(f"  ({time.monotonic() - start:.1f} s)")

@@ -42,7 +42,7 @@ def build(force: bool = False) -> str:
     os.makedirs(base)
     wheels = os.path.join(base, "wheels")
     run([sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--require-hashes",
-         "--only-binary", ":all:", "--root-user-action=ignore", "-d", wheels, "-r", os.path.join(SRC, "requirements.txt")])
+         "--only-binary", ":all:", "-d", wheels, "-r", os.path.join(SRC, "requirements.txt")])
     pkgs = ",".join(read_list(os.path.join(SRC, "packages.txt")))
     tmp = root + ".tmp"
     run(["mmdebstrap", "--variant=apt", "--mode=root", "--format=directory", f"--include={pkgs}",
@@ -55,7 +55,7 @@ def build(force: bool = False) -> str:
          f"--customize-hook=upload {os.path.join(SRC, 'lvm-noudev.conf')} /etc/lvm/lvm-noudev.conf",
          "trixie", tmp, *mirror.derive().sources()])
     # blivet: pure Python wheel, verified by hash above, unpacked into Debian's shared dist-packages
-    run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-index", "--no-compile", "--root-user-action=ignore",
+    run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-index", "--no-compile",
          "--find-links", wheels, "--require-hashes", "--target",
          os.path.join(tmp, "usr/lib/python3/dist-packages"), "-r",
          os.path.join(SRC, "requirements.txt")])

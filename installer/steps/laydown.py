@@ -49,7 +49,7 @@ def run(ctx, step) -> None:
     cache = target.path(DOWNLOADS)
     tree = Tree(location(ctx.cfg), cache_dir=cache)
     ctx.log(f"product tree: {tree.describe()}")
-    info = tree.verify(signature_required(ctx.cfg), ctx.warn)
+    info = tree.verify(signature_required(ctx.cfg), lambda _msg: None)   # prepare warned already
     general = info["general"]
     ctx.log(f"verified {general.get('name')} {general.get('version')} build {general.get('build')}")
     if general.get("version") != ctx.plan.product["version"]:

@@ -1,5 +1,6 @@
 """Check the targets once more and record the plan before anything is written."""
 from ..errors import InstallerError
+from ..tree import Tree, location, signature_required
 from .base import dry_run
 
 TITLE = "Preparing"
@@ -8,6 +9,7 @@ TITLE = "Preparing"
 def actions(cfg, plan) -> list[str]:
     targets = ", ".join(d.path for d in plan.disks) or "none"
     return [f"check that no target disk is mounted, used as swap or held by LVM/RAID ({targets})",
+            "check the product tree's signature (and, on local media, its files) before any disk is touched",
             "write the plan and the masked answer file to the installer log"]
 
 
@@ -33,6 +35,9 @@ def run(ctx, step) -> None:
         raise InstallerError("installs that keep existing partitions (preserve-first-partition, "
                              "reinstall over a backup) are not implemented for real runs yet")
     ctx.machine_disks = {d.path: d for d in live.disks}
+    tree = Tree(location(ctx.cfg))
+    tree.verify(signature_required(ctx.cfg), ctx.warn, files=not tree.remote)
+    ctx.log(f"product tree {tree.describe()} verified")
     for line in ctx.plan_text.splitlines():
         ctx.log(line)
     ctx.progress(1.0)

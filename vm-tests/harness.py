@@ -1,0 +1,96 @@
+"""A QEMU (TCG) virtual machine for end-to-end tests: serial log on disk, SSH via a forwarded port.
+
+Guests get user networking with restrict=on: they can reach nothing but the ports we forward to
+them, so no guest traffic leaves this machine. Only the QEMU process started here is ever stopped,
+by its PID.
+"""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import time
+
+OVMF_CODE = "/usr/share/OVMF/OVMF_CODE_4M.fd"
+OVMF_VARS = "/usr/share/OVMF/OVMF_VARS_4M.fd"
+ANSI = re.compile(rb"\x1b\[[0-9;?]*[A-Za-z]|\r")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class VM:
+    def __init__(self, name: str, disk: str, firmware: str, workdir: str, memory_mib: int = 2048):
+        self.name, self.disk, self.firmware = name, disk, firmware
+        self.workdir = workdir
+        self.serial_log = os.path.join(workdir, f"{name}-serial.log")
+        self.memory_mib = memory_mib
+        self.ssh_port = free_port()
+        self.proc: subprocess.Popen | None = None
+        self.started = 0.0
+
+    def argv(self) -> list[str]:
+        argv = ["qemu-system-x86_64", "-accel", "tcg", "-cpu", "qemu64,+svm", "-smp", "2",
+                "-m", str(self.memory_mib), "-display", "none", "-monitor", "none",
+                "-serial", f"file:{self.serial_log}", "-no-reboot",
+                "-drive", f"file={self.disk},format=raw,if=virtio",
+                "-nic", f"user,restrict=on,model=virtio-net-pci,hostfwd=tcp:127.0.0.1:{self.ssh_port}-:22"]
+        if self.firmware == "uefi":
+            vars_copy = os.path.join(self.workdir, f"{self.name}-vars.fd")
+            shutil.copy(OVMF_VARS, vars_copy)
+            argv += ["-machine", "q35",
+                     "-drive", f"if=pflash,format=raw,readonly=on,file={OVMF_CODE}",
+                     "-drive", f"if=pflash,format=raw,file={vars_copy}"]
+        return argv
+
+    def start(self) -> "VM":
+        os.makedirs(self.workdir, exist_ok=True)
+        with open(os.path.join(self.workdir, f"{self.name}-qemu.txt"), "w") as f:
+            f.write(" ".join(self.argv()) + "\n")
+        self.proc = subprocess.Popen(self.argv(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        self.started = time.monotonic()
+        return self
+
+    def console(self) -> str:
+        """The serial output so far, without terminal escape sequences."""
+        try:
+            with open(self.serial_log, "rb") as f:
+                return ANSI.sub(b"", f.read()).decode("utf-8", "replace")
+        except FileNotFoundError:
+            return ""
+
+    def wait_for(self, pattern: str, timeout: float) -> re.Match:
+        deadline = time.monotonic() + timeout
+        rx = re.compile(pattern)
+        while time.monotonic() < deadline:
+            m = rx.search(self.console())
+            if m:
+                return m
+            if self.proc.poll() is not None:
+                err = self.proc.stderr.read().decode(errors="replace")
+                raise AssertionError(f"{self.name}: QEMU exited ({self.proc.returncode}) before "
+                                     f"{pattern!r} appeared: {err.strip()[-500:]}; see {self.serial_log}")
+            time.sleep(2)
+        tail = self.console()[-1500:]
+        raise AssertionError(f"{self.name}: no {pattern!r} on the serial console after {timeout:.0f} s; "
+                             f"see {self.serial_log}; last output:\n{tail}")
+
+    def ssh(self, key: str, command: str, timeout: float = 60) -> subprocess.CompletedProcess:
+        argv = ["ssh", "-i", key, "-p", str(self.ssh_port), "-o", "StrictHostKeyChecking=no",
+                "-o", "UserKnownHostsFile=/dev/null", "-o", "BatchMode=yes", "-o", "ConnectTimeout=20",
+                "-o", "LogLevel=ERROR", "root@127.0.0.1", command]
+        return subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()

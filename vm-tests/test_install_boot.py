@@ -1,0 +1,111 @@
+"""Install into a disk image, boot it in QEMU through GRUB into Xen and dom0, check it from outside.
+
+One scenario per firmware kind: BIOS (SeaBIOS) with DHCP, UEFI (OVMF) with a static address.
+Serial logs, installer logs and events stay in build/vm-tests/.
+"""
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+
+import pytest
+
+from harness import VM
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+from installer import passwd  # noqa: E402
+
+PASSWORD = "vm-test-root-pw"
+BOOT_TIMEOUT = 900          # TCG: Xen + dom0 + first boot took ~100 s here; leave room for a busy CI
+TIMINGS: dict[str, dict[str, float]] = {}
+
+NETWORK = {
+    "dhcp": '<admin-interface name="eth0" proto="dhcp"/>',
+    "static": ('<admin-interface name="eth0" proto="static"><ipaddr>10.0.2.15</ipaddr>'
+               '<subnet>255.255.255.0</subnet><gateway>10.0.2.2</gateway></admin-interface>'
+               '<name-server>10.0.2.3</name-server>'),
+}
+
+
+def answerfile(path: str, key: str, network: str, hostname: str) -> str:
+    text = f"""<?xml version="1.0"?>
+<installation sr-type="ext">
+  <primary-disk>sda</primary-disk>
+  <keymap>us</keymap>
+  <root-password>{PASSWORD}</root-password>
+  <ssh-authorized-key>{key}</ssh-authorized-key>
+  <source type="local"/>
+  {NETWORK[network]}
+  <hostname>{hostname}</hostname>
+  <timezone>Europe/Paris</timezone>
+  <ntp source="manual"/>
+  <ntp-server>10.0.2.2</ntp-server>
+</installation>
+"""
+    with open(path, "w") as f:
+        f.write(text)
+    return path
+
+
+@pytest.mark.parametrize("firmware,network", [("bios", "dhcp"), ("uefi", "static")])
+def test_install_and_boot(firmware, network, built, artifacts, ssh_key, tmp_path):
+    name = f"{firmware}-{network}"
+    hostname = f"xh-{firmware}.vm-test.invalid"
+    af = answerfile(str(tmp_path / "answerfile.xml"), ssh_key["public"], network, hostname)
+    image = str(tmp_path / "host.img")
+    out = os.path.join(artifacts, name)
+    os.makedirs(out, exist_ok=True)
+    start = time.monotonic()
+    res = subprocess.run([sys.executable, "-m", "installer", "install", "--answerfile", af,
+                          "--target-image", image, "--size", "50G", "--boot-mode", firmware,
+                          "--cmdline", "console=ttyS0,115200", "--out", out],
+                         cwd=ROOT, capture_output=True, text=True)
+    TIMINGS[name] = {"install": time.monotonic() - start}
+    with open(os.path.join(out, "install-output.txt"), "w") as f:
+        f.write(res.stdout + res.stderr)
+    assert res.returncode == 0, f"install failed:\n{res.stderr[-3000:]}"
+    assert PASSWORD not in open(os.path.join(out, "installer.log")).read()
+
+    vm = VM(name, image, firmware, out).start()
+    try:
+        m = vm.wait_for(r"HOST READY: xen=(\S+) hostname=(\S+) management=(\S+) address=(\S+)",
+                        BOOT_TIMEOUT)
+        TIMINGS[name]["boot to host ready"] = time.monotonic() - vm.started
+        xen, host, iface, addr = m.groups()
+        assert xen.startswith("4.20"), m.group(0)
+        assert host == hostname and iface == "xenbr0"
+        assert addr.startswith("10.0.2.15/24"), m.group(0)
+        assert "GNU GRUB" in vm.console() and "(XEN) Xen version 4.20" in vm.console()
+
+        def ssh(cmd: str) -> str:
+            for _ in range(10):   # sshd starts right after the ready line
+                r = vm.ssh(ssh_key["private"], cmd)
+                if r.returncode != 255:
+                    break
+                time.sleep(5)
+            assert r.returncode == 0, f"{cmd}: {r.returncode} {r.stderr}"
+            return r.stdout
+
+        info = dict(re.findall(r"^(\w+)\s*:\s*(.*)$", ssh("xl info"), re.M))
+        assert (info["xen_major"], info["xen_minor"]) == ("4", "20")
+        assert ssh("hostname -f").strip() == hostname
+        assert "inet 10.0.2.15/24" in ssh("ip -4 addr show dev xenbr0")
+        vgs = ssh("vgs --noheadings -o vg_name").split()
+        assert any(v.startswith("VG_XenStorage-") for v in vgs), vgs
+        assert "/run/sr-mount/" in ssh("findmnt -rn -o TARGET")
+        stamps = ssh("ls /var/lib/misc").split()
+        assert {"ran-10-ssh-host-keys", "ran-20-inventory-disks", "ran-30-local-sr"} <= set(stamps)
+        shadow = ssh("getent shadow root").split(":")[1]
+        assert passwd.verify(PASSWORD, shadow), "the root password from the answer file does not verify"
+        saved = ssh("cat /var/log/installer/answerfile.xml")
+        assert PASSWORD not in saved and "<hostname>" in saved
+        assert ssh("findmnt -rn -o SOURCE /var/log").strip().endswith("5")
+        inventory = ssh("cat /etc/xensource-inventory")
+        assert "PRIMARY_DISK='/dev/vda'" in inventory, inventory
+    finally:
+        vm.stop()
+        print(f"\n{name}: " + ", ".join(f"{k} {v:.0f} s" for k, v in TIMINGS.get(name, {}).items()))
