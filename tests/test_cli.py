@@ -79,9 +79,10 @@ def test_install_dry_run_writes_events_and_log(tmp_path):
     assert "laydown: dry run: unpack Xenhost" in log.read_text()
 
 
-def test_install_without_dry_run_is_refused_clearly():
+def test_real_install_outside_the_installer_environment_is_refused_clearly():
     res = cli("install", EXAMPLES / "fresh-dhcp.xml", "--machine", MACHINES / "bios-1disk.json", check=2)
-    assert "real installs are not implemented yet" in res.stderr
+    assert "real installs run inside the installer environment" in res.stderr
+    assert "--target-image" in res.stderr and "--dry-run" in res.stderr
 
 
 def test_cmdline_command():

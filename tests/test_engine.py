@@ -1,6 +1,7 @@
 """The engine: ordered steps, JSON-lines events, failure handling, hooks, masked secrets."""
 import io
 import json
+import os
 
 import pytest
 from conftest import EXAMPLES, machine, parse_text
@@ -52,11 +53,15 @@ def test_dry_run_emits_ordered_events():
     assert {e["type"] for e in events} <= {"step-start", "progress", "log", "step-end", "finished"}
 
 
-def test_real_side_effects_are_refused_until_implemented():
+def test_a_real_run_for_disks_this_machine_lacks_stops_in_prepare():
+    """The plan came from a recorded machine; the live check finds no such disk and writes nothing."""
+    if os.path.exists("/dev/sda"):
+        pytest.skip("this machine has a /dev/sda: a real run naming it must never be risked in a test")
     cfg, _ = parse_file(EXAMPLES / "fresh-dhcp.xml")
     outcome, events, _ = run(cfg, dry_run=False)
     assert not outcome.success and outcome.failed_step == "prepare"
-    assert "only dry runs are implemented" in events[-1]["message"]
+    assert "target disk(s) /dev/sda disappeared" in events[-1]["message"]
+    assert [e["step"] for e in events if e["type"] == "step-start"] == ["prepare"]
 
 
 def test_failing_step_stops_run_and_reports_it(tmp_path, monkeypatch):
