@@ -52,7 +52,8 @@ def render_files(cfg: InstallConfig, plan) -> list:
         if m["ipv4"]["address"]:
             iface = ipaddress.IPv4Interface(m["ipv4"]["address"])
             ip, netmask = str(iface.ip), str(iface.netmask)
-        files.append(FilePlan("/etc/network/interfaces", render("interfaces.j2", **ctx)))
+        template = "interfaces-ovs.j2" if cfg.network_backend.value == "openvswitch" else "interfaces.j2"
+        files.append(FilePlan("/etc/network/interfaces", render(template, **ctx)))
         files.append(FilePlan("/etc/firstboot.d/data/management.conf",
                               render("management.conf.j2", ip=ip, netmask=netmask, **ctx)))
     if cfg.name_servers:

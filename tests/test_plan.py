@@ -269,3 +269,16 @@ def test_hooks_appear_as_steps_in_order():
                      "hooks-installation-complete"]
     assert p.steps[5].actions == ["run filesystem-populated script http://192.0.2.5/hooks/populated.sh "
                                   "/tmp/installer/target"]
+
+
+def test_openvswitch_backend_renders_an_ovs_bridge_with_the_vlan_as_an_internal_port():
+    cfg, _ = parse_text('<installation><primary-disk>sda</primary-disk><source type="local"/>'
+                     '<admin-interface name="eth0" proto="static" vlan="42"><ipaddr>192.0.2.10</ipaddr>'
+                     '<subnet>255.255.255.0</subnet><gateway>192.0.2.1</gateway></admin-interface>'
+                     '<network-backend>openvswitch</network-backend></installation>')
+    plan = make_plan(cfg, machine("bios-1disk"), FIXED_IDS)
+    text = next(f.content for f in plan.files if f.path == "/etc/network/interfaces")
+    assert "ovs_type OVSBridge\n\tovs_ports eth0 xenbr0.42" in text
+    assert "iface xenbr0.42 inet static\n\tovs_bridge xenbr0\n\tovs_type OVSIntPort\n\tovs_options tag=42\n" \
+           "\taddress 192.0.2.10/24\n\tgateway 192.0.2.1" in text
+    assert "bridge_ports" not in text
