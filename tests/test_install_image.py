@@ -191,6 +191,12 @@ def tampered_tree(built, tmp_path, how: str) -> str:
         img.unlink()
         data[len(data) // 2] ^= 0xFF
         img.write_bytes(bytes(data))
+    elif how == "package":
+        deb = sorted((tree / "pool" / "pool").glob("openvswitch-switch_*.deb"))[0]
+        data = bytearray(deb.read_bytes())
+        deb.unlink()
+        data[-100] ^= 0xFF
+        deb.write_bytes(bytes(data))
     elif how == "missing":
         (tree / "images" / "root.squashfs").unlink()
     return str(tree)
@@ -282,3 +288,13 @@ def test_openvswitch_backend_installs_from_the_signed_pool(built, tmp_path):
     with Image(image) as img:
         m = img.mount(1, tmp_path / "root")
         assert os.path.exists(os.path.join(m, "usr/bin/ovs-vsctl"))
+
+
+def test_a_tampered_pool_package_is_refused(built, tmp_path):
+    image = tmp_path / "host.img"
+    af = write_af(tmp_path, extra="<network-backend>openvswitch</network-backend>")
+    res, events = install(tmp_path, af, image, "--size", "48G", "--tree", tampered_tree(built, tmp_path, "package"))
+    assert res.returncode == 1
+    end = finished(events)
+    assert end["failed_step"] == "laydown" and "installing openvswitch-switch from the pool failed" in end["message"]
+    assert "Hash Sum mismatch" in end["message"] or "hash" in end["message"].lower(), end["message"]

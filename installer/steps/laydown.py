@@ -107,6 +107,11 @@ def _install_from_pool(ctx, tree: Tree, info, packages: list[str]) -> None:
         raise InstallerError(f"the package pool does not verify: {res.stderr.strip()[-300:]}")
     res = target.chroot(["apt-get", *opts, "-y", "--no-install-recommends", "install", *packages], check=False)
     if res.returncode:
+        if "Hash Sum mismatch" in res.stderr:
+            bad = re.findall(r"Failed to fetch \S*/(\S+\.deb)", res.stderr)
+            raise InstallerError(f"installing {' '.join(packages)} from the pool failed: "
+                                 f"{', '.join(bad) or 'a package'} does not match the signed pool index "
+                                 "(Hash Sum mismatch): the tree is corrupt or was tampered with")
         raise InstallerError(f"installing {' '.join(packages)} from the pool failed: "
                              f"{res.stderr.strip()[-300:]}")
     ctx.log(f"installed from the pool: {' '.join(packages)}")
