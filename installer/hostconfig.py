@@ -72,6 +72,11 @@ def render_files(cfg: InstallConfig, plan) -> list:
     if plan.sr:
         files.append(FilePlan("/etc/firstboot.d/data/default-storage.conf",
                               render("default-storage.conf.j2", sr=plan.sr)))
+    if cfg.root_password.hash and not cfg.ssh_authorized_keys:
+        # like XCP-ng: the root password is how operators reach a new host; with keys, keys only
+        files.append(FilePlan("/etc/ssh/sshd_config.d/50-xenhost.conf",
+                              "# Written by the installer: no SSH key was given, so root may log in "
+                              "with the password.\nPermitRootLogin yes\n"))
     if cfg.ssh_authorized_keys:
         files.append(FilePlan("/root/.ssh/authorized_keys",
                               render("authorized_keys.j2", keys=cfg.ssh_authorized_keys), 0o600))
