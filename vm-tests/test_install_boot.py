@@ -13,15 +13,43 @@ import time
 
 import pytest
 
-from harness import VM
-
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ARTIFACTS = os.path.join(ROOT, "build", "vm-tests")
 sys.path.insert(0, ROOT)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import VM  # noqa: E402
 from installer import passwd  # noqa: E402
+
+# (no conftest.py here: tests/ has one, and two modules named conftest collide on import)
+pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="vm-tests need root (loop devices, mount namespaces)")
 
 PASSWORD = "vm-test-root-pw"
 BOOT_TIMEOUT = 900          # TCG: Xen + dom0 + first boot took ~100 s here; leave room for a busy CI
 TIMINGS: dict[str, dict[str, float]] = {}
+
+@pytest.fixture(scope="session")
+def built():
+    """The installer environment and the product tree, built (or found in the cache)."""
+    res = subprocess.run(["/usr/bin/python3", "image/build.py", "all"],
+                         cwd=ROOT, capture_output=True, text=True)
+    assert res.returncode == 0, f"image build failed:\n{res.stderr[-3000:]}"
+    env, product = res.stdout.split()
+    return {"env": env, "product": product}
+
+
+@pytest.fixture(scope="session")
+def artifacts():
+    os.makedirs(ARTIFACTS, exist_ok=True)
+    return ARTIFACTS
+
+
+@pytest.fixture(scope="session")
+def ssh_key(tmp_path_factory):
+    key = str(tmp_path_factory.mktemp("ssh") / "id_ed25519")
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "vm-tests", "-f", key], check=True)
+    with open(key + ".pub") as f:
+        return {"private": key, "public": f.read().strip()}
+
 
 NETWORK = {
     "dhcp": '<admin-interface name="eth0" proto="dhcp"/>',
