@@ -141,16 +141,22 @@ def write_tables(disk_plans, log) -> None:
         _number_and_name(dp, log)
 
 
-def _number_and_name(dp, log) -> None:
-    """Move GPT entries to XCP-ng's numbers (sgdisk --transpose) and set the partition names."""
-    order = [p.number for p in sorted(dp.partitions, key=lambda p: p.start_mib)]
+def transpositions(order: list[int]) -> list[tuple[int, int]]:
+    """Swaps of GPT entries that give entry i (1-based, on-disk order) the number order[i-1]."""
     current = {i: want for i, want in enumerate(order, 1)}       # entry -> the number it must get
-    args = []
+    swaps = []
     for target in sorted(current.values()):
         src = next(i for i, want in current.items() if want == target)
         if src != target:
-            args += ["--transpose", f"{src}:{target}"]
+            swaps.append((src, target))
             current[src], current[target] = current[target], current[src]
+    return swaps
+
+
+def _number_and_name(dp, log) -> None:
+    """Move GPT entries to XCP-ng's numbers (sgdisk --transpose) and set the partition names."""
+    order = [p.number for p in sorted(dp.partitions, key=lambda p: p.start_mib)]
+    args = [a for src, dst in transpositions(order) for a in ("--transpose", f"{src}:{dst}")]
     for p in dp.partitions:
         args += ["--change-name", f"{p.number}:{p.name}"]
     runner.run(["sgdisk", *args, dp.path])

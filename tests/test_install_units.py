@@ -1,0 +1,129 @@
+"""Pure parts of real installs: sizes, mirror derivation, GPT renumbering, GRUB config and MBR patching."""
+from __future__ import annotations
+
+import os
+import struct
+import sys
+
+import pytest
+from hypothesis import given, strategies as st
+
+from installer import bootloader, hostinstall, layout, storage
+from installer.errors import InstallerError
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "image"))
+from xhbuild import mirror  # noqa: E402
+
+
+@pytest.mark.parametrize("text,value", [("64G", 64 << 30), ("46GiB", 46 << 30), ("512M", 512 << 20),
+                                        ("1T", 1 << 40), ("1.5G", 3 << 29), ("4096", 4096)])
+def test_sizes(text, value):
+    assert hostinstall.parse_size(text) == value
+
+
+@pytest.mark.parametrize("text", ["", "G", "64X", "-1G", "sixty"])
+def test_bad_sizes_are_clear_errors(text):
+    with pytest.raises(InstallerError, match="bad size"):
+        hostinstall.parse_size(text)
+
+
+def test_mirror_comes_from_the_machines_apt_configuration(tmp_path):
+    d = tmp_path / "etc/apt/sources.list.d"
+    d.mkdir(parents=True)
+    (d / "debian.sources").write_text(
+        "Types: deb\n# a comment\nURIs: http://mirror.test/debian\nSuites: bookworm bookworm-updates\n"
+        "Components: main\n\nTypes: deb\nURIs: http://mirror.test/debian-security\n"
+        "Suites: bookworm-security\nComponents: main\n")
+    (d / "other.list").write_text("deb [arch=amd64] https://vendor.test/apt stable main\n")
+    m = mirror.derive(str(tmp_path))
+    assert m.sources() == ["deb http://mirror.test/debian trixie main",
+                           "deb http://mirror.test/debian trixie-updates main",
+                           "deb http://mirror.test/debian-security trixie-security main"]
+
+
+def test_one_line_sources_work_too_and_no_archive_is_an_error(tmp_path):
+    (tmp_path / "etc/apt").mkdir(parents=True)
+    with pytest.raises(SystemExit, match="no Debian archive"):
+        mirror.derive(str(tmp_path))
+    (tmp_path / "etc/apt/sources.list").write_text("deb http://m.test/debian bookworm main\n")
+    assert mirror.derive(str(tmp_path)).archive == "http://m.test/debian"
+
+
+def apply(order, swaps):
+    entries = {i: want for i, want in enumerate(order, 1)}
+    for a, b in swaps:
+        entries[a], entries[b] = entries[b], entries[a]
+    return entries
+
+
+def test_xcpng_numbering_from_on_disk_order():
+    order = [5, 2, 1, 4, 6, 3]     # logs, backup, root, boot, swap, SR
+    assert all(k == v for k, v in apply(order, storage.transpositions(order)).items())
+
+
+@given(st.permutations(list(range(1, 9))))
+def test_any_numbering_is_reached(order):
+    swaps = storage.transpositions(order)
+    assert all(k == v for k, v in apply(order, swaps).items())
+    assert len(swaps) < len(order)
+
+
+class _Plan:
+    def __init__(self, boot_mode="bios"):
+        self.product = {"brand": "Xenhost", "version": "0.1.0", "xen_version": "4.20", "name": "xenhost"}
+        self.dom0_memory_mib, self.dom0_vcpus = 1440, 4
+        parts = layout.primary_layout(64 << 30, boot_mode, "abc123")
+        from installer.plan import DiskPlan
+        self.disk = DiskPlan("/dev/vda", "primary", 64 << 30, partitions=parts)
+
+    def primary(self):
+        return self.disk
+
+
+def test_grub_config_entries_and_serial_default():
+    from installer.config import InstallConfig
+    cfg = InstallConfig()
+    files = {"kernel": "vmlinuz-6.12", "initrd": "initrd.img-6.12", "xen": "xen-4.20-amd64.gz"}
+    text = bootloader.grub_cfg(_Plan(), cfg, files)
+    assert "set default=0" in text and "serial --unit" not in text
+    assert text.count("multiboot2 /boot/xen-4.20-amd64.gz dom0_mem=1440M,max:1440M dom0_max_vcpus=1-4") == 3
+    assert "root=LABEL=root-abc123" in text and "linux /boot/vmlinuz-6.12 root=LABEL=root-abc123" in text
+    cfg.bootloader.serial_console = "ttyS1,57600n8"
+    text = bootloader.grub_cfg(_Plan(), cfg, files)
+    assert "serial --unit=1 --speed=57600" in text and "set default=1" in text
+    assert "com2=57600,8n1 console=com2,vga" in text and "console=ttyS1,57600n8" in text
+
+
+def test_bios_boot_code_goes_to_the_mbr_and_core_image_to_the_bios_boot_partition(tmp_path):
+    plan = _Plan("bios")
+    disk = tmp_path / "disk.img"
+    mbr = bytearray(512)
+    mbr[0x1BE:0x1CE] = bytes([0, 0, 2, 0, 0xEE, 0xFF, 0xFF, 0xFF, 1, 0, 0, 0, 0xFF, 0xFF, 0xFF, 0xFF])
+    mbr[510:512] = b"\x55\xaa"
+    with open(disk, "wb") as f:
+        f.write(mbr)
+        f.truncate(64 << 30)
+    boot_img = tmp_path / "boot.img"
+    boot_img.write_bytes(bytes(range(256)) * 2)
+    core = tmp_path / "core.img"
+    core.write_bytes(b"C" * 512 * 40 + b"tail")
+    plan.disk.path = str(disk)
+    bootloader._bios(plan.disk, str(boot_img), str(core))
+    start = plan.disk.part("boot").start_mib * 2048
+    data = open(disk, "rb").read(512)
+    assert data[0x1BE:0x200] == bytes(mbr[0x1BE:0x200]), "the protective MBR partition table is kept"
+    assert struct.unpack_from("<Q", data, 0x5C)[0] == start
+    assert data[0x66:0x68] == b"\x90\x90" and data[0x64] == 0xFF
+    with open(disk, "rb") as f:
+        f.seek(start * 512)
+        first = f.read(512)
+    assert struct.unpack_from("<QH", first, 500) == (start + 1, 40), "blocklist: the rest of core.img"
+
+
+def test_a_core_image_too_big_for_the_partition_is_refused(tmp_path):
+    plan = _Plan("bios")
+    plan.disk.part("boot").size_mib = 1
+    core = tmp_path / "core.img"
+    core.write_bytes(b"C" * (2 << 20))
+    with pytest.raises(InstallerError, match="does not fit"):
+        bootloader._bios(plan.disk, str(tmp_path / "none"), str(core))
