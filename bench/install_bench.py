@@ -96,7 +96,8 @@ def main() -> int:
     if os.geteuid() != 0:
         print("the benchmark needs root", file=sys.stderr)
         return 2
-    tree = os.path.realpath("/var/cache/xenhost-build/product/current")
+    tree = os.path.realpath(os.path.join(os.environ.get("XENHOST_CACHE", "/var/cache/xenhost-build"),
+                                         "product", "current"))
     image = os.path.join(tree, "images", "root.squashfs")
     with tempfile.TemporaryDirectory(prefix="xenhost-bench.", dir="/var/tmp") as tmp:
         total, steps = ours(tmp)
