@@ -5,7 +5,7 @@ disk images attached as loop devices, with or without udevd and kernel partition
   * blivet is restricted to the target disks and told that a target loop device is a disk;
   * partition nodes are (re)added with partx (BLKPG), which works where re-reading does not;
   * blivet numbers new partitions in on-disk order, so XCP-ng's numbering (root 1 in the middle of
-    the disk, logs 5 first, ...) and the GPT names are applied afterwards with sgdisk.
+    the disk, logs 5 first, ...) and the GPT names are applied afterwards by rewriting the table.
 """
 from __future__ import annotations
 
@@ -141,28 +141,42 @@ def write_tables(disk_plans, log) -> None:
         _number_and_name(dp, log)
 
 
-def transpositions(order: list[int]) -> list[tuple[int, int]]:
-    """Swaps of GPT entries that give entry i (1-based, on-disk order) the number order[i-1]."""
-    current = {i: want for i, want in enumerate(order, 1)}       # entry -> the number it must get
-    swaps = []
-    for target in sorted(current.values()):
-        src = next(i for i, want in current.items() if want == target)
-        if src != target:
-            swaps.append((src, target))
-            current[src], current[target] = current[target], current[src]
-    return swaps
-
-
 def _number_and_name(dp, log) -> None:
-    """Move GPT entries to XCP-ng's numbers (sgdisk --transpose) and set the partition names."""
-    order = [p.number for p in sorted(dp.partitions, key=lambda p: p.start_mib)]
-    args = [a for src, dst in transpositions(order) for a in ("--transpose", f"{src}:{dst}")]
-    for p in dp.partitions:
-        args += ["--change-name", f"{p.number}:{p.name}"]
-    runner.run(["sgdisk", *args, dp.path])
-    refresh_partitions(dp.path)
+    """Give the GPT entries XCP-ng's numbers, names and types in one table rewrite."""
+    rewrite_table(dp, renumber=True)
     log(f"{dp.path}: GPT " + ", ".join(f"{p.number} {p.name}" for p in
                                        sorted(dp.partitions, key=lambda p: p.start_mib)))
+
+
+def rewrite_table(dp, renumber: bool) -> None:
+    """Rewrite the GPT from an edited `sfdisk --dump` (see edit_dump); sfdisk, unlike sgdisk, does
+    not sleep a second per write. Then bring the kernel's partition nodes up to date."""
+    dump = runner.run(["sfdisk", "--dump", dp.path]).stdout
+    runner.run(["sfdisk", "--quiet", "--no-reread", "--no-tell-kernel", "--wipe", "never", dp.path],
+               input=edit_dump(dump, dp, renumber))
+    refresh_partitions(dp.path)
+
+
+def edit_dump(dump: str, dp, renumber: bool) -> str:
+    """Give each entry of an sfdisk dump the plan's number (sfdisk takes it from the device name),
+    GPT name and type GUID; start, size and GUIDs stay. renumber=True: entries are numbered in
+    on-disk order (as blivet made them); False: they already carry the plan's numbers."""
+    import re
+
+    by_start = sorted(dp.partitions, key=lambda p: p.start_mib)
+    out = []
+    for line in dump.splitlines():
+        m = re.match(r"^(/dev/\S+?)(\d+)\s*:\s*(.*)$", line)
+        if not m:
+            out.append(line)
+            continue
+        index = int(m.group(2))
+        p = by_start[index - 1] if renumber else next(q for q in dp.partitions if q.number == index)
+        fields = [f for f in (x.strip() for x in m.group(3).split(","))
+                  if not f.startswith(("type=", "name=", "attrs="))]
+        fields += [f"type={p.type_guid}", f'name="{p.name}"']
+        out.append(f"{partition_path(dp.path, p.number)} : {', '.join(fields)}")
+    return "\n".join(out) + "\n"
 
 
 def make_filesystems(plan, log) -> None:
@@ -194,9 +208,7 @@ def make_filesystems(plan, log) -> None:
     b.do_it()
     for dp in disks:
         # blivet retypes partitions from their format (an ESP becomes "basic data"): restore the plan's
-        runner.run(["sgdisk", *[a for p in dp.partitions for a in ("--typecode", f"{p.number}:{p.type_guid}")],
-                    dp.path])
-        refresh_partitions(dp.path)
+        rewrite_table(dp, renumber=False)
         for p in dp.partitions:
             if p.fstype:
                 log(f"{partition_path(dp.path, p.number)}: {p.fstype}" + (f" {p.label}" if p.label else ""))

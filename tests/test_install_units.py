@@ -6,7 +6,6 @@ import struct
 import sys
 
 import pytest
-from hypothesis import given, strategies as st
 
 from installer import bootloader, hostinstall, layout, storage
 from installer.errors import InstallerError
@@ -49,23 +48,36 @@ def test_one_line_sources_work_too_and_no_archive_is_an_error(tmp_path):
     assert mirror.derive(str(tmp_path)).archive == "http://m.test/debian"
 
 
-def apply(order, swaps):
-    entries = {i: want for i, want in enumerate(order, 1)}
-    for a, b in swaps:
-        entries[a], entries[b] = entries[b], entries[a]
-    return entries
+DUMP = """label: gpt
+label-id: 7F9B171D-9E74-4324-B8D1-B0CD4CD63A49
+device: /dev/loop0
+unit: sectors
+first-lba: 34
+last-lba: 134217694
+sector-size: 512
+
+/dev/loop0p1 : start=        2048, size=     8388608, type=0FC63DAF-8483-4772-8E79-3D69D8477DE4, uuid=AAAAAAAA-0000-4000-8000-000000000001
+/dev/loop0p2 : start=     8390656, size=    37748736, type=0FC63DAF-8483-4772-8E79-3D69D8477DE4, uuid=AAAAAAAA-0000-4000-8000-000000000002
+/dev/loop0p3 : start=    46139392, size=    37748736, type=0FC63DAF-8483-4772-8E79-3D69D8477DE4, uuid=AAAAAAAA-0000-4000-8000-000000000003
+/dev/loop0p4 : start=    83888128, size=     1048576, type=EBD0A0A2-B9E5-4433-87C0-68B6B72699C7, uuid=AAAAAAAA-0000-4000-8000-000000000004
+/dev/loop0p5 : start=    84936704, size=     2097152, type=0657FD6D-A4AB-43C4-84E5-0933C84B4F4F, uuid=AAAAAAAA-0000-4000-8000-000000000005
+/dev/loop0p6 : start=    87033856, size=    47181824, type=E6D6D379-F507-44C2-A23C-238F2A3DF928, uuid=AAAAAAAA-0000-4000-8000-000000000006
+"""
 
 
-def test_xcpng_numbering_from_on_disk_order():
-    order = [5, 2, 1, 4, 6, 3]     # logs, backup, root, boot, swap, SR
-    assert all(k == v for k, v in apply(order, storage.transpositions(order)).items())
-
-
-@given(st.permutations(list(range(1, 9))))
-def test_any_numbering_is_reached(order):
-    swaps = storage.transpositions(order)
-    assert all(k == v for k, v in apply(order, swaps).items())
-    assert len(swaps) < len(order)
+def test_table_rewrite_gives_xcpng_numbers_names_and_types_keeping_places_and_guids():
+    plan = _Plan("uefi")
+    plan.disk.path = "/dev/loop0"
+    out = storage.edit_dump(DUMP, plan.disk, renumber=True)
+    assert out.splitlines()[:7] == DUMP.splitlines()[:7], "header (disk GUID) kept"
+    rows = {line.split(" :")[0]: line for line in out.splitlines() if line.startswith("/dev/")}
+    assert list(rows) == ["/dev/loop0p5", "/dev/loop0p2", "/dev/loop0p1", "/dev/loop0p4",
+                          "/dev/loop0p6", "/dev/loop0p3"]
+    assert 'start=        2048' in rows["/dev/loop0p5"] and 'name="logs"' in rows["/dev/loop0p5"]
+    assert "uuid=AAAAAAAA-0000-4000-8000-000000000004" in rows["/dev/loop0p4"]
+    assert "type=C12A7328-F81F-11D2-BA4B-00A0C93EC93B" in rows["/dev/loop0p4"]
+    again = storage.edit_dump(out, plan.disk, renumber=False)
+    assert again == out, "a second pass with the plan's numbers changes nothing"
 
 
 class _Plan:
