@@ -111,6 +111,7 @@ def main() -> int:
     print()
     print(f"{'laydown comparison':<40}{'seconds':>10}{'vs floor':>10}")
     rows = [("raw floor: unsquashfs + sync", floor), ("our laydown step", steps.get("laydown", 0.0)),
+            ("our laydown + finish (its sync)", steps.get("laydown", 0.0) + steps.get("finish", 0.0)),
             ("our whole install", total), ("package-based: mmdebstrap + sync", pkg)]
     for label, secs in rows:
         print(f"  {label:<38}{secs:>10.1f}{secs / floor:>9.1f}x")
