@@ -331,7 +331,8 @@ class _Reader:
             name="grub2",
             location=self.value(node, ("location",), lambda v: values.choice(v, ("mbr", "partition"),
                                                                              "location"), "mbr"),
-            write_boot_entry=self.value(node, ("write-boot-entry",), values.boolean, True))
+            write_boot_entry=self.value(node, ("write-boot-entry",), values.boolean, True),
+            serial_console=self.value(node, ("serial-console",), _serial_console, None))
 
     def network_backend(self, node: Node) -> NetworkBackend | None:
         text = self.text(node, None, "bridge or openvswitch")
@@ -480,6 +481,13 @@ def _read_restore(r: _Reader, report: Report) -> InstallConfig:
     cfg.driver_sources = [s for s in (r.source(n, "driver-source")
                                       for n in r.children(r.root, "driver-source")) if s]
     return cfg
+
+
+def _serial_console(value: str) -> str:
+    """ttyS<N>[,<speed>[n8]]: the serial port the installed host's boot menu and consoles use."""
+    if not re.fullmatch(r"ttyS\d{1,2}(,(9600|19200|38400|57600|115200)(n8)?)?", value):
+        raise ValueError(f"serial-console must look like ttyS0 or ttyS0,115200, not {value!r}")
+    return value
 
 
 def parse_bytes(raw: bytes, filename: str = "<answerfile>") -> tuple[InstallConfig, Report]:

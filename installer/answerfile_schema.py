@@ -83,7 +83,7 @@ ELEMENTS: dict[str, ElementSpec] = {
     "script": ElementSpec(attrs=("stage", "type"), text=True),
     "post-install-script": ElementSpec(attrs=("type",), text=True),
     "install-failed-script": ElementSpec(attrs=("type",), text=True),
-    "bootloader": ElementSpec(attrs=("location", "write-boot-entry"), text=True),
+    "bootloader": ElementSpec(attrs=("location", "write-boot-entry", "serial-console"), text=True),
     "network-backend": ElementSpec(text=True),
     "existing-installation": ElementSpec(text=True),
     "backup-disk": ElementSpec(text=True),

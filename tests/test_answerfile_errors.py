@@ -18,6 +18,9 @@ IFACE = '  <admin-interface name="eth0" proto="dhcp"/>\n'
 
 # (id, document, exact first error)  -- line numbers count the XML declaration as line 1
 CASES = [
+    ("bad-serial-console", doc(IFACE + '  <bootloader serial-console="com1">grub2</bootloader>\n'),
+     "test.xml:7:15: error: <bootloader serial-console=\"com1\">: serial-console must look like ttyS0 "
+     "or ttyS0,115200, not 'com1'"),
     ("typo-element", doc(IFACE + "  <hostnme>h</hostnme>\n"),
      "test.xml:7:3: error: unknown element <hostnme> in <installation> (did you mean 'hostname'?); "
      "expected one of: <primary-disk>, <guest-disk>, <guest-disks>, <raid>, <admin-interface>, "
@@ -322,3 +325,8 @@ def test_many_text_chunks():
     xml = doc(IFACE + "  <hostname>" + "\n" * 400_000 + "x</hostname>\n")
     cfg, _ = parse_text(xml)
     assert cfg.hostname == "x"
+
+
+def test_serial_console_extension_is_read():
+    cfg, report = parse_text(doc(IFACE + '  <bootloader serial-console="ttyS1,57600">grub2</bootloader>\n'))
+    assert cfg.bootloader.serial_console == "ttyS1,57600" and not report.warnings
