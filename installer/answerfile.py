@@ -250,7 +250,9 @@ class _Reader:
         if len(secret) < passwd.GOOD_LENGTH:
             self.report.warning(f"<root-password>: a password shorter than {passwd.GOOD_LENGTH} "
                                 "characters is weak", line, col)
-        return RootPassword(hash=passwd.sha512_crypt(secret), origin="plaintext")
+        hashed = passwd.sha512_crypt(secret)
+        SECRETS.add(hashed)
+        return RootPassword(hash=hashed, origin="plaintext")
 
     def ntp(self, interface: ManagementInterface | None) -> NTPConfig:
         node = self.one(self.root, "ntp")

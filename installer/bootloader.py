@@ -129,6 +129,8 @@ def _uefi(ctx, disk, efi_image: str, warn) -> None:
     for dest in (f"::/EFI/{vendor}/grubx64.efi", "::/EFI/BOOT/BOOTX64.EFI"):
         runner.run(["env", *[f"{k}={v}" for k, v in env.items()], "mcopy", "-o", "-i", esp, efi_image, dest])
     if not ctx.cfg.bootloader.write_boot_entry:
+        ctx.log("no firmware boot entry written (write-boot-entry=false, or the disk is for another "
+                "machine); the host boots through the removable-media path EFI/BOOT/BOOTX64.EFI")
         return
     if not os.path.isdir("/sys/firmware/efi/efivars"):
         warn("not booted in UEFI mode here: no firmware boot entry written; the host boots through "

@@ -42,14 +42,18 @@ def cmd_validate(args) -> int:
 
 def _machine(args, cfg) -> machine_mod.Machine:
     if getattr(args, "machine", None):
+        if getattr(args, "target_disk", None):
+            hostinstall.retarget(cfg, args.target_disk)
         return machine_mod.load(args.machine)
     from .probe import probe
     target = getattr(args, "target_disk", None)
     if target:
         hostinstall.retarget(cfg, target)
     if getattr(args, "virtual_nics", False):
-        # installing a disk for another machine (an image): only the target disk is ours to see
+        # installing a disk for another machine (an image): only the target disk is ours to see,
+        # and this machine's firmware boot entries are not the target's to change
         m = probe(include_loop=True, only=[target.removeprefix("/dev/")])
+        cfg.bootloader.write_boot_entry = False
         m.nics = hostinstall.virtual_nics(cfg)
         m.memory_mib, m.cpu_count = 0, 1      # unknown: dom0 gets the base memory and one vCPU
     else:
@@ -174,8 +178,13 @@ def cmd_install(args) -> int:
               "with --target-image on a build machine); use --dry-run to see what would happen",
               file=sys.stderr)
         return EXIT_USAGE
-    if not args.target_disk and not args.machine:
-        pass   # the answer file's own disks, on this machine
+    if args.machine:
+        print("install: --machine (a recorded machine) is only for --dry-run; a real install plans "
+              "against the disks it can see", file=sys.stderr)
+        return EXIT_USAGE
+    if args.virtual_nics and not args.target_disk:
+        print("install: --virtual-nics needs --target-disk", file=sys.stderr)
+        return EXIT_USAGE
     cfg, plan = _load_plan(args)
     return _run_engine(args, cfg, plan, dry_run=False)
 
@@ -200,12 +209,19 @@ class _MaskFilter(logging.Filter):
         return True
 
 
+class _MaskingFormatter(logging.Formatter):
+    """Masks the whole formatted record, tracebacks included."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return SECRETS.mask(super().format(record))
+
+
 def _setup_logging(path: str | None) -> None:
     if not path:
         return
     handler = logging.FileHandler(path)
     handler.addFilter(_MaskFilter())
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(_MaskingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger("installer")
     root.addHandler(handler)
     root.setLevel(logging.INFO)

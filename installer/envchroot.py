@@ -53,11 +53,12 @@ def script(work: str, env_root: str, tree: str | None, out_dir: str, argv: list[
         'mount -t tmpfs -o mode=0755 run "$R/run"',
         'mount -t tmpfs tmp "$R/tmp"',
         f'mkdir -p "$R{CODE}" "$R{MEDIA}" "$R{OUT}"',
-        f'mount --bind {q(PROJECT_DIR)} "$R{CODE}" && mount -o remount,bind,ro "$R{CODE}"',
+        f'mount --bind {q(PROJECT_DIR)} "$R{CODE}"',
+        f'mount -o remount,bind,ro "$R{CODE}"',
         f'mount --bind {q(out_dir)} "$R{OUT}"',
     ]
     if tree:
-        lines.append(f'mount --bind {q(tree)} "$R{MEDIA}" && mount -o remount,bind,ro "$R{MEDIA}"')
+        lines += [f'mount --bind {q(tree)} "$R{MEDIA}"', f'mount -o remount,bind,ro "$R{MEDIA}"']
     inner = ["/usr/bin/env", "-i", "PATH=/usr/sbin:/usr/bin:/sbin:/bin", f"PYTHONPATH={CODE}",
              "LANG=C.UTF-8", "HOME=/root", "TERM=" + os.environ.get("TERM", "dumb"),
              *argv]

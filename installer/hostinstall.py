@@ -101,7 +101,10 @@ def run(args, answerfile_path: str) -> int:
     tree = args.tree or envchroot.current("product")
     out = os.path.abspath(args.out)
     os.makedirs(out, exist_ok=True)
-    shutil.copy(answerfile_path, os.path.join(out, "answerfile.xml"))
+    copy = os.path.join(out, "answerfile.xml")    # holds the password: private, removed afterwards
+    with open(answerfile_path, "rb") as src, open(os.open(copy, os.O_WRONLY | os.O_CREAT | os.O_TRUNC,
+                                                          0o600), "wb") as dst:
+        shutil.copyfileobj(src, dst)
     dev = attach(args.target_image, size)
     print(f"install: {args.target_image} attached as {dev} ({size / 1024 ** 3:.1f} GiB, "
           f"{args.boot_mode.upper()})", file=sys.stderr)
@@ -116,6 +119,7 @@ def run(args, answerfile_path: str) -> int:
         code = envchroot.run(inner, tree, out, env_root)
     finally:
         detach(dev)
+        os.unlink(copy)
     if args.events and os.path.exists(os.path.join(out, "events.jsonl")):
         shutil.copy(os.path.join(out, "events.jsonl"), args.events)
     if args.log and os.path.exists(os.path.join(out, "installer.log")):

@@ -51,8 +51,12 @@ _TARGETS: set[str] = set()
 
 def _is_target(name: str) -> bool:
     """A target disk or one of its partitions (loop0, loop0p3; sda, sda3; nvme0n1p2)."""
-    return any(name == t or (name.startswith(t) and name[len(t):].lstrip("p").isdigit())
-               for t in _TARGETS)
+    def part_of(t: str) -> bool:      # loop1p2 / nvme0n1p2 need the "p" (loop10 is not loop1's)
+        rest = name[len(t):]
+        if t[-1].isdigit():
+            return rest.startswith("p") and rest[1:].isdigit()
+        return rest.isdigit()
+    return any(name == t or (name.startswith(t) and part_of(t)) for t in _TARGETS)
 
 
 def _with_blkid(info: dict) -> dict:
@@ -171,7 +175,12 @@ def edit_dump(dump: str, dp, renumber: bool) -> str:
             out.append(line)
             continue
         index = int(m.group(2))
-        p = by_start[index - 1] if renumber else next(q for q in dp.partitions if q.number == index)
+        wanted = (by_start[index - 1:index] if renumber
+                  else [q for q in dp.partitions if q.number == index])
+        if not wanted:
+            raise InstallerError(f"{dp.path}: the partition table has an entry {index} that the plan "
+                                 "does not know; refusing to rewrite it")
+        p = wanted[0]
         fields = [f for f in (x.strip() for x in m.group(3).split(","))
                   if not f.startswith(("type=", "name=", "attrs="))]
         fields += [f"type={p.type_guid}", f'name="{p.name}"']

@@ -7,8 +7,11 @@ from __future__ import annotations
 
 import configparser
 import hashlib
+import http.client
 import os
+import re
 import shutil
+import urllib.parse
 import urllib.request
 
 from . import runner
@@ -24,6 +27,9 @@ class Tree:
         self.remote = "://" in location and not location.startswith("file://")
         if location.startswith("file://"):
             self.location = location[len("file://"):]
+        self.opener = urllib.request.build_opener()
+        if self.remote:
+            self.location, self.opener = _credentials(self.location)
         self.cache_dir = cache_dir
         self.info: configparser.ConfigParser | None = None
 
@@ -39,15 +45,17 @@ class Tree:
             return path
         if not self.cache_dir:
             raise InstallerError("internal error: a remote product tree needs a download directory")
+        if name.startswith("/") or ".." in name.split("/"):
+            raise InstallerError(f"product tree {self.describe()}: refusing the file name {name!r}")
         dest = os.path.join(self.cache_dir, name)
         if os.path.exists(dest):
             return dest
         os.makedirs(os.path.dirname(dest), exist_ok=True)
         url = f"{self.location}/{name}"
         try:
-            with urllib.request.urlopen(url, timeout=60) as resp, open(dest + ".part", "wb") as out:
+            with self.opener.open(url, timeout=60) as resp, open(dest + ".part", "wb") as out:
                 shutil.copyfileobj(resp, out, 1 << 20)
-        except OSError as exc:
+        except (OSError, ValueError, http.client.HTTPException) as exc:
             raise InstallerError(f"cannot download {runner.SECRETS.mask(url)}: {exc}") from None
         os.replace(dest + ".part", dest)
         return dest
@@ -94,6 +102,29 @@ class Tree:
         if name not in self.info["checksums"]:
             raise InstallerError(f"product tree {self.describe()}: the root image {name} has no checksum")
         return self.fetch(name)
+
+
+def _credentials(url: str):
+    """user:password@ in a URL becomes basic auth (urllib would take it for a port); the password
+    is registered as a secret so no message can show it."""
+    parts = urllib.parse.urlsplit(url)
+    opener = urllib.request.build_opener()
+    if parts.username is None:
+        return url, opener
+    runner.SECRETS.add(parts.password)
+    host = parts.hostname + (f":{parts.port}" if parts.port else "")
+    bare = urllib.parse.urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
+    mgr = urllib.request.HTTPPasswordMgrWithPriorAuth()
+    mgr.add_password(None, bare, urllib.parse.unquote(parts.username),
+                     urllib.parse.unquote(parts.password or ""), is_authenticated=True)
+    return bare, urllib.request.build_opener(urllib.request.HTTPBasicAuthHandler(mgr))
+
+
+def release_sha256(release: str, rel: str) -> str | None:
+    """The sha256 a (signed, verified) apt Release file gives for rel."""
+    with open(release) as f:
+        m = re.search(r"^ ([0-9a-f]{64}) +\d+ " + re.escape(rel) + r"$", f.read(), re.M)
+    return m.group(1) if m else None
 
 
 def sha256(path: str) -> str:

@@ -159,8 +159,8 @@ def test_uefi_install_fills_the_esp_with_the_fallback_loader(built, tmp_path):
     image = tmp_path / "host.img"
     res, events = install(tmp_path, write_af(tmp_path), image, "--boot-mode", "uefi", "--size", "48G")
     assert res.returncode == 0, res.stderr[-3000:]
-    assert any(e["type"] == "warning" and "removable-media path" in e["message"] for e in events), \
-        "efibootmgr cannot work here: that must be a warning, not a failure"
+    assert any("removable-media path EFI/BOOT/BOOTX64.EFI" in e.get("message", "") for e in events), \
+        "no firmware entry for another machine: the fallback loader path is what boots"
     with Image(image) as img:
         esp = blkid(img.part(4))
         assert esp["TYPE"] == "vfat" and esp["PART_ENTRY_TYPE"].lower() == "c12a7328-f81f-11d2-ba4b-00a0c93ec93b"

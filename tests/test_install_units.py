@@ -139,3 +139,40 @@ def test_a_core_image_too_big_for_the_partition_is_refused(tmp_path):
     core.write_bytes(b"C" * (2 << 20))
     with pytest.raises(InstallerError, match="does not fit"):
         bootloader._bios(plan.disk, str(tmp_path / "none"), str(core))
+
+
+def test_remote_tree_file_names_cannot_leave_the_download_directory(tmp_path):
+    from installer.tree import Tree
+    tree = Tree("http://127.0.0.1:9/tree", cache_dir=str(tmp_path))
+    for name in ("../../etc/passwd", "/etc/passwd", "pool/../../x"):
+        with pytest.raises(InstallerError, match="refusing the file name"):
+            tree.fetch(name)
+
+
+def test_url_credentials_become_basic_auth_and_a_secret():
+    from installer.runner import SECRETS
+    from installer.tree import Tree
+    tree = Tree("http://op:s3cr3t-pw@192.0.2.7:8080/tree/")
+    assert tree.location == "http://192.0.2.7:8080/tree"
+    assert "s3cr3t-pw" not in SECRETS.mask("fetching http://192.0.2.7/x with s3cr3t-pw")
+
+
+def test_release_checksums_are_read(tmp_path):
+    from installer.tree import release_sha256
+    rel = tmp_path / "Release"
+    rel.write_text("Suite: xenhost\nSHA256:\n " + "a" * 64 + " 12 main/binary-amd64/Packages\n "
+                   + "b" * 64 + " 9 main/binary-amd64/Packages.gz\n")
+    assert release_sha256(str(rel), "main/binary-amd64/Packages") == "a" * 64
+    assert release_sha256(str(rel), "main/binary-i386/Packages") is None
+
+
+def test_target_partitions_are_told_apart_from_other_loop_devices():
+    storage._TARGETS.clear()
+    storage._TARGETS.update({"loop1", "sda", "nvme0n1"})
+    try:
+        assert storage._is_target("loop1") and storage._is_target("loop1p3")
+        assert not storage._is_target("loop10") and not storage._is_target("loop10p1")
+        assert storage._is_target("sda3") and not storage._is_target("sdab")
+        assert storage._is_target("nvme0n1p2") and not storage._is_target("nvme0n11")
+    finally:
+        storage._TARGETS.clear()

@@ -5,9 +5,10 @@ import os
 import re
 import shutil
 import subprocess
+import tempfile
 
 from ..errors import InstallerError
-from ..tree import Tree, location, signature_required
+from ..tree import Tree, location, release_sha256, sha256, signature_required
 from .base import dry_run
 
 TITLE = "Installing the host system"
@@ -67,26 +68,37 @@ def _unpack(ctx, image: str, root: str) -> None:
     """unsquashfs with its percentage output turned into progress events."""
     argv = ["unsquashfs", "-f", "-percentage", "-d", root, image]
     ctx.log("unpacking the root image: " + " ".join(argv))
-    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    last = 0
-    for line in proc.stdout:
-        m = re.match(r"\s*(\d+)\s*$", line)
-        if m and int(m.group(1)) >= last + 5:
-            last = int(m.group(1))
-            ctx.progress(0.1 + 0.8 * last / 100)
-    err = proc.stderr.read()
-    if proc.wait():
+    with tempfile.TemporaryFile("w+") as errors:   # a pipe could fill up and stall unsquashfs
+        proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=errors, text=True)
+        last = 0
+        for line in proc.stdout:
+            m = re.match(r"\s*(\d+)\s*$", line)
+            if m and int(m.group(1)) >= last + 5:
+                last = int(m.group(1))
+                ctx.progress(0.1 + 0.8 * last / 100)
+        code = proc.wait()
+        errors.seek(0)
+        err = errors.read()
+    if code:
         hint = " (no space left on the target root)" if "No space left" in err else ""
         raise InstallerError(f"unpacking the root image failed{hint}: {err.strip()[-300:]}")
 
 
 def _install_from_pool(ctx, tree: Tree, info, packages: list[str]) -> None:
     """apt inside the target, from the tree's pool only, trusting only the product key."""
+    if "pool" not in info or "suite" not in info["pool"]:
+        raise InstallerError(f"product tree {tree.describe()}: .treeinfo has no [pool] with a suite, "
+                             f"so {' '.join(packages)} cannot be installed")
     pool = info["pool"]
-    src = tree.fetch(pool.get("path", "pool") + "/dists/" + pool["suite"] + "/InRelease")
+    base = f"{pool.get('path', 'pool')}/dists/{pool['suite']}"
+    src = tree.fetch(base + "/InRelease")
     pool_dir = os.path.dirname(os.path.dirname(os.path.dirname(src)))
-    if tree.remote:   # fetch the listed packages too
-        packages_file = tree.fetch(f"{pool.get('path', 'pool')}/dists/{pool['suite']}/main/binary-amd64/Packages")
+    if tree.remote:   # fetch the listed packages too, once their index matches the verified Release
+        packages_file = tree.fetch(f"{base}/main/binary-amd64/Packages")
+        want = release_sha256(tree.fetch(f"{base}/Release"), "main/binary-amd64/Packages")
+        if want is None or sha256(packages_file) != want:
+            raise InstallerError(f"product tree {tree.describe()}: the pool index does not match its "
+                                 "signed Release file")
         with open(packages_file) as f:
             for name in re.findall(r"^Filename: (\S+)", f.read(), re.M):
                 tree.fetch(f"{pool.get('path', 'pool')}/{name}")

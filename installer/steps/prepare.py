@@ -1,4 +1,6 @@
 """Check the targets once more and record the plan before anything is written."""
+import tempfile
+
 from ..errors import InstallerError
 from ..tree import Tree, location, signature_required
 from .base import dry_run
@@ -24,6 +26,10 @@ def run(ctx, step) -> None:
     missing = sorted(set(names) - {d.name for d in live.disks})
     if missing:
         raise InstallerError(f"target disk(s) {', '.join('/dev/' + n for n in missing)} disappeared")
+    changed = [f"{d.path} is {live.find_disk(d.path).size} bytes, the plan was made for {d.size}"
+               for d in ctx.plan.disks if live.find_disk(d.path) and live.find_disk(d.path).size != d.size]
+    if changed:
+        raise InstallerError("the target disks are not the ones planned for: " + "; ".join(changed))
     if busy:
         raise InstallerError("refusing to touch target disks that are in use: " + "; ".join(busy)
                              + ". Unmount them, swapoff, deactivate their volume groups (vgchange -an) "
@@ -35,8 +41,9 @@ def run(ctx, step) -> None:
         raise InstallerError("installs that keep existing partitions (preserve-first-partition, "
                              "reinstall over a backup) are not implemented for real runs yet")
     ctx.machine_disks = {d.path: d for d in live.disks}
-    tree = Tree(location(ctx.cfg))
-    tree.verify(signature_required(ctx.cfg), ctx.warn, files=not tree.remote)
+    with tempfile.TemporaryDirectory(prefix="tree-") as tmp:   # remote: just the small manifest
+        tree = Tree(location(ctx.cfg), cache_dir=tmp)
+        tree.verify(signature_required(ctx.cfg), ctx.warn, files=not tree.remote)
     ctx.log(f"product tree {tree.describe()} verified")
     for line in ctx.plan_text.splitlines():
         ctx.log(line)
