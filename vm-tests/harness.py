@@ -50,6 +50,8 @@ class VM:
 
     def start(self) -> "VM":
         os.makedirs(self.workdir, exist_ok=True)
+        if os.path.exists(self.serial_log):   # an earlier run's log must not satisfy wait_for
+            os.unlink(self.serial_log)
         with open(os.path.join(self.workdir, f"{self.name}-qemu.txt"), "w") as f:
             f.write(" ".join(self.argv()) + "\n")
         self.proc = subprocess.Popen(self.argv(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)

@@ -82,3 +82,14 @@ def publish(kind: str, key: str, path: str) -> None:
     os.symlink(os.path.relpath(path, os.path.dirname(link)), tmp)
     os.replace(tmp, link)
     say(f"{kind} {key}: {path}")
+    prune(kind, key)
+
+
+def prune(kind: str, keep: str) -> None:
+    """Drop older builds of this kind: each is hundreds of MB and nothing points at it any more."""
+    base = os.path.join(CACHE, kind)
+    for name in os.listdir(base):
+        full = os.path.join(base, name)
+        if name not in (keep, "current") and not os.path.islink(full) and os.path.isdir(full):
+            say(f"removing the older {kind} build {name}")
+            shutil.rmtree(full, ignore_errors=True)
