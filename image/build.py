@@ -13,7 +13,7 @@ from xhbuild import envbuild  # noqa: E402
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("what", choices=["env", "product", "all"])
+    ap.add_argument("what", choices=["env", "product", "all", "iso"])
     ap.add_argument("--force", action="store_true", help="rebuild even when cached")
     args = ap.parse_args()
     if os.geteuid() != 0:
@@ -24,6 +24,9 @@ def main() -> int:
     if args.what in ("product", "all"):
         from xhbuild import productbuild
         print(productbuild.build(args.force))
+    if args.what == "iso":
+        from xhbuild import isobuild
+        print(isobuild.build(args.force))
     return 0
 
 
