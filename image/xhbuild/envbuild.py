@@ -12,14 +12,16 @@ import subprocess
 import sys
 
 from . import mirror, signing
-from .common import CACHE, IMAGE_DIR, digest, need_tools, publish, read_list, run, say, tree_bytes
+from .common import CACHE, IMAGE_DIR, digest, need_tools, publish, read_list, run, say
 
 SRC = os.path.join(IMAGE_DIR, "installer-env")
 KEY_IN_ENV = "usr/share/xenhost/keys/build-key.gpg"
+INPUTS = ("packages.txt", "requirements.txt", "lvm-noudev.conf")   # overlay/ goes on the media only
 
 
 def key() -> str:
-    parts = tree_bytes(SRC) + [signing.public_key(), "\n".join(mirror.derive().sources())]
+    parts = [open(os.path.join(SRC, name), "rb").read() for name in INPUTS]
+    parts += [signing.public_key(), "\n".join(mirror.derive().sources())]
     with open(__file__, "rb") as f:
         parts.append(f.read())
     return digest(parts)

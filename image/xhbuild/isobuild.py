@@ -13,7 +13,7 @@ import os
 import shutil
 
 from . import envbuild, productbuild
-from .common import CACHE, PROJECT_DIR, digest, run, say, tree_bytes
+from .common import CACHE, IMAGE_DIR, PROJECT_DIR, digest, run, say, tree_bytes
 
 MENU = """\
 set timeout=5
@@ -22,19 +22,19 @@ serial --unit=0 --speed=115200
 terminal_input console serial
 terminal_output console serial
 menuentry "{brand} {version}: install (interactive)" {{
-	linux /live/vmlinuz boot=live components quiet console=tty0
+	linux /live/vmlinuz boot=live components net.ifnames=0 quiet console=tty0
 	initrd /live/initrd.img
 }}
 menuentry "{brand} {version}: install with serial console (ttyS0)" {{
-	linux /live/vmlinuz boot=live components console=tty0 console=ttyS0,115200
+	linux /live/vmlinuz boot=live components net.ifnames=0 console=tty0 console=ttyS0,115200
 	initrd /live/initrd.img
 }}
 menuentry "{brand} {version}: unattended install (answer file on the media)" {{
-	linux /live/vmlinuz boot=live components console=tty0 console=ttyS0,115200 answerfile=file:///run/live/medium/answerfile.xml install
+	linux /live/vmlinuz boot=live components net.ifnames=0 console=tty0 console=ttyS0,115200 answerfile=file:///run/live/medium/answerfile.xml
 	initrd /live/initrd.img
 }}
 menuentry "{brand} {version}: rescue shell" {{
-	linux /live/vmlinuz boot=live components console=tty0 console=ttyS0,115200 systemd.unit=rescue.target
+	linux /live/vmlinuz boot=live components net.ifnames=0 console=tty0 console=ttyS0,115200 systemd.unit=rescue.target
 	initrd /live/initrd.img
 }}
 """
@@ -45,7 +45,8 @@ def build(force: bool = False) -> str:
     tree = productbuild.build()
     from .productbuild import _product
     p = _product()
-    parts = [env, tree, MENU] + tree_bytes(os.path.join(PROJECT_DIR, "installer"))
+    parts = ([env, tree, MENU] + tree_bytes(os.path.join(PROJECT_DIR, "installer"))
+             + tree_bytes(os.path.join(IMAGE_DIR, "installer-env", "overlay")))
     with open(__file__, "rb") as f:
         parts.append(f.read())
     k = digest(parts)
@@ -65,10 +66,13 @@ def build(force: bool = False) -> str:
     code = os.path.join(out_dir, "code")
     shutil.copytree(os.path.join(PROJECT_DIR, "installer"), os.path.join(code, "usr/lib/python3/dist-packages/installer"),
                     ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(os.path.join(IMAGE_DIR, "installer-env", "overlay"), code, symlinks=True, dirs_exist_ok=True)
     run(["mksquashfs", env, os.path.join(stage, "live", "filesystem.squashfs"), "-comp", "xz",
          "-noappend", "-no-progress", "-quiet", "-e", "boot"])
     run(["mksquashfs", code, os.path.join(stage, "live", "installer.squashfs"), "-comp", "xz",
          "-noappend", "-no-progress", "-quiet"])
+    with open(os.path.join(stage, "live", "filesystem.module"), "w") as f:
+        f.write("filesystem.squashfs\ninstaller.squashfs\n")
     shutil.copytree(tree, os.path.join(stage, "xenhost"), copy_function=os.link)
     with open(os.path.join(stage, "boot", "grub", "grub.cfg"), "w") as f:
         f.write(MENU.format(brand=p.brand, version=p.version))

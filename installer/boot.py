@@ -1,0 +1,201 @@
+"""The installer at boot (xenhost-installer.service): kernel command line -> answer file -> engine.
+
+Progress goes to every console on the boot line (console=tty0 console=ttyS0 ...). Disks are only
+ever wiped when the boot line names an answer file: a medium booted by accident just waits.
+"""
+from __future__ import annotations
+
+import datetime
+import io
+import json
+import os
+import subprocess
+import sys
+import tarfile
+import time
+import urllib.request
+
+from . import answerfile, cmdline, engine, runner
+from .errors import ConfigError, InstallerError, PlanError
+from .events import Events, jsonl_sink, text_sink
+
+RUN = "/run/install"
+LOG = f"{RUN}/installer.log"
+EVENTS = f"{RUN}/events.jsonl"
+
+
+class Consoles(io.TextIOBase):
+    """A text stream that writes to every console named on the boot line (and stderr).
+
+    Each console is opened per write: a getty's vhangup() on a shared tty would leave a long-lived
+    file descriptor dead, and the rest of the progress would silently vanish."""
+
+    def __init__(self, names: list[str]):
+        self.names = list(dict.fromkeys(n.split(",")[0] for n in names))
+
+    def write(self, text: str) -> int:
+        try:
+            sys.stderr.write(text)
+            sys.stderr.flush()
+        except OSError:
+            pass
+        for name in self.names:
+            try:
+                with open(f"/dev/{name}", "w") as tty:
+                    tty.write(text.replace("\n", "\r\n"))
+            except OSError:
+                pass
+        return len(text)
+
+
+def network_up(opts, say) -> None:
+    """DHCP (or the static network_config) on the named interface, or on every one ("all")."""
+    nics = sorted(n for n in os.listdir("/sys/class/net") if n != "lo")
+    want = opts.network_device
+    if want != "all":
+        by_mac = {open(f"/sys/class/net/{n}/address").read().strip().lower(): n for n in nics}
+        nics = [by_mac.get(want.lower(), want)]
+    for nic in nics:
+        runner.run(["ip", "link", "set", nic, "up"], check=False)
+    net = opts.network
+    if net.mode == "static":
+        nic = nics[0]
+        runner.run(["ip", "addr", "add", net.address, "dev", nic])
+        if net.gateway:
+            runner.run(["ip", "route", "add", "default", "via", net.gateway])
+        if net.dns:
+            with open("/etc/resolv.conf", "w") as f:
+                f.write("".join(f"nameserver {d}\n" for d in net.dns))
+        say(f"network: {nic} {net.address}")
+        return
+    res = runner.run(["dhclient", "-1", "-4", *nics], check=False, timeout=120)
+    if res.returncode:
+        raise InstallerError(f"no DHCP lease on {', '.join(nics)}: {res.stderr.strip()[-200:]}")
+    addrs = runner.run(["ip", "-4", "-o", "addr", "show", "scope", "global"], check=False).stdout
+    say("network: " + "; ".join(" ".join(line.split()[1:4:2]) for line in addrs.splitlines()))
+
+
+def fetch_answerfile(url: str) -> str:
+    dest = f"{RUN}/answerfile.xml"
+    if url.lower().startswith("nfs:"):
+        raise InstallerError("answer files over NFS are not supported yet; use http(s), ftp or file")
+    for attempt in range(5):       # the network may need a moment after DHCP
+        try:
+            with urllib.request.urlopen(url, timeout=30) as resp, open(dest, "wb") as out:
+                out.write(resp.read(2 << 20))
+            return dest
+        except (OSError, ValueError) as exc:
+            err = exc
+            time.sleep(2 * (attempt + 1))
+    raise InstallerError(f"cannot fetch the answer file {runner.SECRETS.mask(url)}: {err}")
+
+
+def support_bundle(extra: dict[str, str]) -> str:
+    """Logs, events, probe and plan in one tarball for a bug report (secrets already masked)."""
+    path = f"{RUN}/support-{datetime.datetime.now(datetime.timezone.utc):%Y%m%dT%H%M%SZ}.tar.gz"
+    with tarfile.open(path, "w:gz") as tar:
+        for name in (LOG, EVENTS):
+            if os.path.exists(name):
+                tar.add(name, arcname=os.path.basename(name))
+        for name, text in extra.items():
+            data = runner.SECRETS.mask(text).encode()
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return path
+
+
+def at_exit(action: str, say) -> None:
+    say(f"at exit: {action}")
+    if action == "reboot":
+        subprocess.run(["systemctl", "reboot"])
+    elif action == "poweroff":
+        subprocess.run(["systemctl", "poweroff"])
+
+
+def main() -> int:
+    os.makedirs(RUN, exist_ok=True)
+    from .cli import _setup_logging
+    _setup_logging(LOG)
+    try:
+        opts, report = cmdline.parse(cmdline.read_proc())
+    except ConfigError as exc:
+        out = Consoles(["console"])
+        for d in exc.diagnostics:
+            out.write(f"installer: {d}\n")
+        return 1
+    out = Consoles(opts.consoles or ["tty0"])
+
+    def say(msg: str) -> None:
+        out.write(f"installer: {msg}\n")
+
+    from .product import DEFAULT
+    say(f"{DEFAULT.brand} {DEFAULT.version} installer (Debian {DEFAULT.platform_version}, "
+        f"Xen {DEFAULT.xen_version})")
+    for w in report.warnings:
+        say(str(w))
+    if not opts.unattended:
+        say("no answer file on the boot line: the interactive installer is not available yet. "
+            "Boot the unattended entry, or add answerfile=<url> to the boot line. Nothing was touched.")
+        return 0
+    extra: dict[str, str] = {}
+    try:
+        if opts.needs_network:
+            network_up(opts, say)
+        path = fetch_answerfile(opts.answerfile)
+        say(f"answer file: {runner.SECRETS.mask(opts.answerfile)}")
+        cfg, rep = answerfile.parse_file(path)
+        for w in rep.warnings:
+            say(str(w))
+        cmdline.apply(cfg, opts)
+        from .cli import render_plan
+        from .plan import Ids, make_plan
+        from .probe import probe
+        machine = probe()
+        extra["probe.json"] = machine.to_json()
+        plan = make_plan(cfg, machine, Ids.new(datetime.datetime.now(datetime.timezone.utc)
+                                               .strftime("%Y-%m-%dT%H:%M:%SZ")))
+        extra["plan.txt"] = render_plan(plan)
+        with open(path, "rb") as f:
+            masked = runner.SECRETS.mask(f.read().decode("utf-8", "replace"))
+        extra["answerfile.xml"] = masked
+        events = Events()
+        events.add_sink(text_sink(out))
+        events.add_sink(jsonl_sink(open(EVENTS, "w")))
+        ctx = engine.Context(cfg, plan, events, dry_run=False, run_hooks=True, plan_text=extra["plan.txt"],
+                             answerfile_masked=masked, log_path=LOG, events_path=EVENTS)
+        outcome = engine.run(ctx)
+        if outcome.success:
+            say("INSTALLATION COMPLETE")
+            at_exit(cfg.at_exit.value, say)
+            return 0
+        say(f"INSTALLATION FAILED in step {outcome.failed_step}: {outcome.message}")
+    except ConfigError as exc:
+        for d in exc.diagnostics:
+            say(str(d))
+        say("INSTALLATION FAILED: the answer file is invalid; no disk was touched")
+    except PlanError as exc:
+        for p in exc.problems:
+            say(f"plan error: {p}")
+        say("INSTALLATION FAILED: the install cannot be planned on this machine; no disk was touched")
+    except InstallerError as exc:
+        say(f"INSTALLATION FAILED: {exc}")
+    bundle = support_bundle(extra)
+    say(f"logs: {LOG}, events: {EVENTS}, support bundle: {bundle}")
+    at_exit(opts.atexit.value, say)
+    return 1
+
+
+def guarded() -> int:
+    """main(), but a bug still ends with a readable report on the consoles, never silence."""
+    try:
+        return main()
+    except Exception:  # noqa: BLE001 - the last line of defence at boot
+        import traceback
+        text = traceback.format_exc()
+        Consoles(["ttyS0", "tty0"]).write("installer: internal error:\n" + runner.SECRETS.mask(text))
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(guarded())
