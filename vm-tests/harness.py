@@ -24,22 +24,45 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def _drain(sock: socket.socket) -> None:
+    """Read what the console sent us: a connected client that does not read stalls the guest's
+    serial output (QEMU keeps the full log in the logfile anyway)."""
+    sock.setblocking(False)
+    try:
+        while sock.recv(65536):
+            pass
+    except (BlockingIOError, InterruptedError):
+        pass
+    finally:
+        sock.setblocking(True)
+
+
 class VM:
-    def __init__(self, name: str, disk: str, firmware: str, workdir: str, memory_mib: int = 2048):
+    def __init__(self, name: str, disk: str, firmware: str, workdir: str, memory_mib: int = 2048,
+                 cdrom: str | None = None, guestfwd: list[str] | None = None):
         self.name, self.disk, self.firmware = name, disk, firmware
         self.workdir = workdir
         self.serial_log = os.path.join(workdir, f"{name}-serial.log")
+        self.serial_sock = os.path.join(workdir, f"{name}-serial.sock")
         self.memory_mib = memory_mib
+        self.cdrom = cdrom                 # boot this ISO first (the disk stays attached)
+        self.guestfwd = guestfwd or []     # "10.0.2.100:80=127.0.0.1:8080": guest address -> local service
         self.ssh_port = free_port()
         self.proc: subprocess.Popen | None = None
         self.started = 0.0
 
     def argv(self) -> list[str]:
+        relay = os.path.join(os.path.dirname(os.path.abspath(__file__)), "relay.py")
+        fwd = "".join(f",guestfwd=tcp:{g.split('=')[0]}-cmd:python3 {relay} {g.split('=')[1].replace(':', ' ')}"
+                      for g in self.guestfwd)
         argv = ["qemu-system-x86_64", "-accel", "tcg", "-cpu", "qemu64,+svm", "-smp", "2",
                 "-m", str(self.memory_mib), "-display", "none", "-monitor", "none",
-                "-serial", f"file:{self.serial_log}", "-no-reboot",
+                "-chardev", f"socket,id=ser0,path={self.serial_sock},server=on,wait=off,logfile={self.serial_log}",
+                "-serial", "chardev:ser0", "-no-reboot",
                 "-drive", f"file={self.disk},format=raw,if=virtio",
-                "-nic", f"user,restrict=on,model=virtio-net-pci,hostfwd=tcp:127.0.0.1:{self.ssh_port}-:22"]
+                "-nic", f"user,restrict=on,model=virtio-net-pci,hostfwd=tcp:127.0.0.1:{self.ssh_port}-:22{fwd}"]
+        if self.cdrom:
+            argv += ["-drive", f"file={self.cdrom},media=cdrom,readonly=on", "-boot", "order=dc"]
         if self.firmware == "uefi":
             vars_copy = os.path.join(self.workdir, f"{self.name}-vars.fd")
             shutil.copy(OVMF_VARS, vars_copy)
@@ -50,8 +73,9 @@ class VM:
 
     def start(self) -> "VM":
         os.makedirs(self.workdir, exist_ok=True)
-        if os.path.exists(self.serial_log):   # an earlier run's log must not satisfy wait_for
-            os.unlink(self.serial_log)
+        for old in (self.serial_log, self.serial_sock):   # an earlier run's log must not satisfy wait_for
+            if os.path.exists(old):
+                os.unlink(old)
         with open(os.path.join(self.workdir, f"{self.name}-qemu.txt"), "w") as f:
             f.write(" ".join(self.argv()) + "\n")
         self.proc = subprocess.Popen(self.argv(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -81,6 +105,50 @@ class VM:
         tail = self.console()[-1500:]
         raise AssertionError(f"{self.name}: no {pattern!r} on the serial console after {timeout:.0f} s; "
                              f"see {self.serial_log}; last output:\n{tail}")
+
+    def send(self, data: bytes) -> None:
+        """Type on the serial console (as a terminal would: arrows are escape sequences)."""
+        with socket.socket(socket.AF_UNIX) as s:
+            s.connect(self.serial_sock)
+            for byte in data:
+                s.sendall(bytes([byte]))
+                time.sleep(0.02)
+                _drain(s)
+
+    def _raw_size(self) -> int:
+        try:
+            return os.path.getsize(self.serial_log)
+        except OSError:
+            return 0
+
+    def type_line(self, text: str, prompt: str, timeout: float = 300) -> None:
+        """Type a command one character at a time, each after the previous one's echo (a slow
+        emulated console drops or reorders keys typed ahead), then Enter; wait for the next prompt."""
+        with socket.socket(socket.AF_UNIX) as s:
+            s.connect(self.serial_sock)
+            for ch in text.encode():
+                before = self._raw_size()
+                s.sendall(bytes([ch]))
+                deadline = time.monotonic() + 10
+                while self._raw_size() == before and time.monotonic() < deadline:
+                    _drain(s)
+                    time.sleep(0.01)
+            prompts = self.console().count(prompt)
+            s.sendall(b"\r")
+            time.sleep(0.2)
+            _drain(s)
+        deadline = time.monotonic() + timeout
+        while self.console().count(prompt) <= prompts:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{self.name}: no {prompt!r} after {text!r}; see {self.serial_log}")
+            time.sleep(0.5)
+
+    def wait_exit(self, timeout: float) -> int:
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            raise AssertionError(f"{self.name}: QEMU still running after {timeout:.0f} s; see "
+                                 f"{self.serial_log}; last output:\n{self.console()[-1500:]}") from None
 
     def ssh(self, key: str, command: str, timeout: float = 60) -> subprocess.CompletedProcess:
         argv = ["ssh", "-i", key, "-p", str(self.ssh_port), "-o", "StrictHostKeyChecking=no",
