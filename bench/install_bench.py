@@ -25,6 +25,7 @@ sys.path.insert(0, os.path.join(ROOT, "image"))
 sys.path.insert(0, ROOT)
 from xhbuild import mirror  # noqa: E402
 from xhbuild.common import read_list  # noqa: E402
+from installer import envchroot  # noqa: E402
 
 VENV_PY = os.path.join(ROOT, ".venv", "bin", "python")
 ANSWERFILE = os.path.join(ROOT, "answerfiles", "examples", "fresh-dhcp.xml")
@@ -96,8 +97,7 @@ def main() -> int:
     if os.geteuid() != 0:
         print("the benchmark needs root", file=sys.stderr)
         return 2
-    tree = os.path.realpath(os.path.join(os.environ.get("XENHOST_CACHE", "/var/cache/xenhost-build"),
-                                         "product", "current"))
+    tree = envchroot.current("product")
     image = os.path.join(tree, "images", "root.squashfs")
     with tempfile.TemporaryDirectory(prefix="xenhost-bench.", dir="/var/tmp") as tmp:
         total, steps = ours(tmp)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime
 import io
-import json
 import os
 import subprocess
 import sys
@@ -15,9 +14,8 @@ import tarfile
 import time
 import urllib.request
 
-from . import answerfile, cmdline, engine, runner
+from . import answerfile, cmdline, runner
 from .errors import ConfigError, InstallerError, PlanError
-from .events import Events, jsonl_sink, text_sink
 
 RUN = "/run/install"
 LOG = f"{RUN}/installer.log"
@@ -148,23 +146,16 @@ def main() -> int:
         for w in rep.warnings:
             say(str(w))
         cmdline.apply(cfg, opts)
-        from .cli import render_plan
-        from .plan import Ids, make_plan
+        from .cli import masked_file, new_ids, render_plan, run_engine
+        from .plan import make_plan
         from .probe import probe
         machine = probe()
         extra["probe.json"] = machine.to_json()
-        plan = make_plan(cfg, machine, Ids.new(datetime.datetime.now(datetime.timezone.utc)
-                                               .strftime("%Y-%m-%dT%H:%M:%SZ")))
+        plan = make_plan(cfg, machine, new_ids())
         extra["plan.txt"] = render_plan(plan)
-        with open(path, "rb") as f:
-            masked = runner.SECRETS.mask(f.read().decode("utf-8", "replace"))
-        extra["answerfile.xml"] = masked
-        events = Events()
-        events.add_sink(text_sink(out))
-        events.add_sink(jsonl_sink(open(EVENTS, "w")))
-        ctx = engine.Context(cfg, plan, events, dry_run=False, run_hooks=True, plan_text=extra["plan.txt"],
-                             answerfile_masked=masked, log_path=LOG, events_path=EVENTS)
-        outcome = engine.run(ctx)
+        extra["answerfile.xml"] = masked_file(path)
+        outcome = run_engine(cfg, plan, out, extra["answerfile.xml"], extra["plan.txt"], EVENTS, LOG,
+                             dry_run=False)
         if outcome.success:
             say("INSTALLATION COMPLETE")
             at_exit(cfg.at_exit.value, say)

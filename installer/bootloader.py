@@ -123,11 +123,11 @@ def _bios(disk, boot_img: str, core_img: str) -> None:
 def _uefi(ctx, disk, efi_image: str, warn) -> None:
     esp = disk.part_path("boot")
     vendor = ctx.plan.product["name"]
-    env = {"MTOOLS_SKIP_CHECK": "1"}
+    mtools = ["env", "MTOOLS_SKIP_CHECK=1"]
     for d in ("::/EFI", "::/EFI/BOOT", f"::/EFI/{vendor}"):
-        runner.run(["env", *[f"{k}={v}" for k, v in env.items()], "mmd", "-D", "s", "-i", esp, d], check=False)
+        runner.run([*mtools, "mmd", "-D", "s", "-i", esp, d], check=False)
     for dest in (f"::/EFI/{vendor}/grubx64.efi", "::/EFI/BOOT/BOOTX64.EFI"):
-        runner.run(["env", *[f"{k}={v}" for k, v in env.items()], "mcopy", "-o", "-i", esp, efi_image, dest])
+        runner.run([*mtools, "mcopy", "-o", "-i", esp, efi_image, dest])
     if not ctx.cfg.bootloader.write_boot_entry:
         ctx.log("no firmware boot entry written (write-boot-entry=false, or the disk is for another "
                 "machine); the host boots through the removable-media path EFI/BOOT/BOOTX64.EFI")

@@ -52,10 +52,9 @@ def _machine(args, cfg) -> machine_mod.Machine:
     if getattr(args, "virtual_nics", False):
         # installing a disk for another machine (an image): only the target disk is ours to see,
         # and this machine's firmware boot entries are not the target's to change
-        m = probe(include_loop=True, only=[target.removeprefix("/dev/")])
+        seen = probe(include_loop=True, only=[target.removeprefix("/dev/")])
+        m = hostinstall.image_machine(cfg, seen.disks, seen.boot_mode)
         cfg.bootloader.write_boot_entry = False
-        m.nics = hostinstall.virtual_nics(cfg)
-        m.memory_mib, m.cpu_count = 0, 1      # unknown: dom0 gets the base memory and one vCPU
     else:
         m = probe(include_loop=bool(target and "loop" in target))
     if getattr(args, "boot_mode", None):
@@ -70,9 +69,13 @@ def _load_plan(args):
         opts, boot_report = cmdline.parse(args.cmdline)
         _print_diags(boot_report.warnings)
         cmdline.apply(cfg, opts)
-    ids = FIXED_IDS if args.reproducible else Ids.new(
-        datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"))
+    ids = FIXED_IDS if args.reproducible else new_ids()
     return cfg, make_plan(cfg, _machine(args, cfg), ids)
+
+
+def new_ids() -> Ids:
+    """Fresh UUIDs and label suffix, dated now (the planner itself never reads the clock)."""
+    return Ids.new(datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"))
 
 
 def render_plan(plan) -> str:
@@ -190,17 +193,27 @@ def cmd_install(args) -> int:
 
 
 def _run_engine(args, cfg, plan, dry_run: bool) -> int:
-    events = Events()
-    events.add_sink(text_sink(sys.stderr))
-    if args.events:
-        events.add_sink(jsonl_sink(open(args.events, "w")))
-    with open(args.file, "rb") as f:
-        masked = SECRETS.mask(f.read().decode("utf-8", "replace"))
-    ctx = engine.Context(cfg, plan, events, dry_run=dry_run, run_hooks=not dry_run,
-                         plan_text=render_plan(plan), answerfile_masked=masked,
-                         log_path=args.log, events_path=args.events)
-    outcome = engine.run(ctx)
+    outcome = run_engine(cfg, plan, sys.stderr, masked_file(args.file), render_plan(plan),
+                         args.events, args.log, dry_run)
     return EXIT_OK if outcome.success else EXIT_INVALID
+
+
+def masked_file(path: str) -> str:
+    """An answer file's text with every registered secret masked (for logs and the target)."""
+    with open(path, "rb") as f:
+        return SECRETS.mask(f.read().decode("utf-8", "replace"))
+
+
+def run_engine(cfg, plan, stream, masked: str, plan_text: str, events_path: str | None,
+               log_path: str | None, dry_run: bool) -> engine.Outcome:
+    """Text progress on stream, JSON lines to events_path, then the engine."""
+    events = Events()
+    events.add_sink(text_sink(stream))
+    if events_path:
+        events.add_sink(jsonl_sink(open(events_path, "w")))
+    ctx = engine.Context(cfg, plan, events, dry_run=dry_run, run_hooks=not dry_run, plan_text=plan_text,
+                         answerfile_masked=masked, log_path=log_path, events_path=events_path)
+    return engine.run(ctx)
 
 
 class _MaskFilter(logging.Filter):

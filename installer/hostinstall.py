@@ -32,9 +32,10 @@ def virtual_nics(cfg) -> list[NIC]:
     return [NIC(iface.name or "eth0", iface.mac or "", link=None)]
 
 
-def image_machine(cfg, disk: Disk, boot_mode: str) -> Machine:
-    return Machine(boot_mode=boot_mode, memory_mib=0, cpu_count=1, disks=[disk],
-                   nics=virtual_nics(cfg))
+def image_machine(cfg, disks: list[Disk], boot_mode: str) -> Machine:
+    """The machine an image will boot on: its disks as given, NICs from the answer file, memory and
+    CPUs unknown (dom0 gets the base memory and one vCPU)."""
+    return Machine(boot_mode=boot_mode, memory_mib=0, cpu_count=1, disks=disks, nics=virtual_nics(cfg))
 
 
 def retarget(cfg, disk_path: str) -> None:
@@ -63,7 +64,7 @@ def precheck(cfg, image: str, size: int, boot_mode: str):
     retarget(cfg, "/dev/target-image")
     stand_in = Disk(name="target-image", size=size, model="disk image " + os.path.basename(image))
     try:
-        return make_plan(cfg, image_machine(cfg, stand_in, boot_mode), FIXED_IDS)
+        return make_plan(cfg, image_machine(cfg, [stand_in], boot_mode), FIXED_IDS)
     except PlanError as exc:
         exc.problems = [p.replace("/dev/target-image", f"the image {image}") for p in exc.problems]
         raise

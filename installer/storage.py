@@ -81,11 +81,12 @@ def refresh_partitions(disk: str) -> None:
     """Make the kernel's partition nodes match the table (BLKPG; no re-read needed)."""
     runner.run(["partx", "-u", disk], check=False)
     runner.run(["partx", "-a", disk], check=False)
+    expected = _expected_nodes(disk)
     for _ in range(50):  # devtmpfs creates the nodes asynchronously
-        if all(os.path.exists(p) for p in _expected_nodes(disk)):
+        if all(os.path.exists(p) for p in expected):
             return
         time.sleep(0.1)
-    missing = [p for p in _expected_nodes(disk) if not os.path.exists(p)]
+    missing = [p for p in expected if not os.path.exists(p)]
     raise InstallerError(f"the kernel did not create partition device(s) {', '.join(missing)} on {disk}")
 
 

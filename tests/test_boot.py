@@ -1,21 +1,13 @@
 """The installer at boot: answer file fetching (real HTTP server) and the support bundle."""
 from __future__ import annotations
 
-import functools
-import http.server
 import tarfile
-import threading
 
 import pytest
 
 from installer import boot
 from installer.errors import InstallerError
 from installer.runner import SECRETS
-
-
-class _Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
 
 
 @pytest.fixture
@@ -27,19 +19,13 @@ def run_dir(tmp_path, monkeypatch):
     return tmp_path
 
 
-def test_answer_file_over_http_and_file(run_dir, tmp_path):
-    www = tmp_path / "www"
-    www.mkdir()
+def test_answer_file_over_http_and_file(run_dir, http_dir):
+    www, url = http_dir
     (www / "a.xml").write_text("<installation/>")
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(www)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        path = boot.fetch_answerfile(f"http://127.0.0.1:{server.server_address[1]}/a.xml")
-        assert open(path).read() == "<installation/>"
-        with pytest.raises(InstallerError, match="cannot fetch the answer file http://127.0.0.1:.*/missing.xml"):
-            boot.fetch_answerfile(f"http://127.0.0.1:{server.server_address[1]}/missing.xml")
-    finally:
-        server.shutdown()
+    path = boot.fetch_answerfile(f"{url}/a.xml")
+    assert open(path).read() == "<installation/>"
+    with pytest.raises(InstallerError, match="cannot fetch the answer file http://127.0.0.1:.*/missing.xml"):
+        boot.fetch_answerfile(f"{url}/missing.xml")
     assert open(boot.fetch_answerfile(f"file://{www}/a.xml")).read() == "<installation/>"
     with pytest.raises(InstallerError, match="NFS are not supported yet"):
         boot.fetch_answerfile("nfs://192.0.2.1/a.xml")

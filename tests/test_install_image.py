@@ -6,16 +6,13 @@ and faults must fail with a clear message naming the step, and a re-run must the
 """
 from __future__ import annotations
 
-import functools
 import hashlib
-import http.server
 import json
 import os
 import shutil
 import signal
 import subprocess
 import sys
-import threading
 import time
 
 import pytest
@@ -220,26 +217,10 @@ def test_a_tampered_or_broken_product_tree_is_refused_before_partitioning(built,
     assert image.open("rb").read(1 << 20) == b"\xA5" * (1 << 20), "the disk was written"
 
 
-class _Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-
-@pytest.fixture
-def http_dir(tmp_path):
-    root = tmp_path / "www"
-    root.mkdir()
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
-                                             functools.partial(_Quiet, directory=str(root)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield root, f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-
-
 def test_failing_hook_names_the_step_and_a_rerun_succeeds(built, tmp_path, http_dir):
     www, url = http_dir
     (www / "fail.sh").write_text("#!/bin/sh\necho 'hook says no' >&2\nexit 3\n")
-    (www / "done.sh").write_text(f"#!/bin/sh\necho \"$1\" > /dev/null\n")
+    (www / "done.sh").write_text("#!/bin/sh\necho \"$1\" > /dev/null\n")
     image = tmp_path / "host.img"
     bad = write_af(tmp_path, "bad.xml", extra=f'<script stage="filesystem-populated" type="url">{url}/fail.sh</script>'
                                               f'<script stage="installation-complete" type="url">{url}/done.sh</script>')

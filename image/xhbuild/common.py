@@ -11,8 +11,10 @@ import time
 
 IMAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PROJECT_DIR = os.path.dirname(IMAGE_DIR)
-# Outside the checkout so a clean clone (CI) reuses them; a cold cache simply rebuilds.
-CACHE = os.environ.get("XENHOST_CACHE", "/var/cache/xenhost-build")
+sys.path.insert(0, PROJECT_DIR)   # the builds share the installer's product identity and helpers
+from installer.envchroot import CACHE  # noqa: E402  (outside the checkout; the installer reads it too)
+from installer.tree import sha256 as file_sha256  # noqa: E402,F401
+
 KEYS = os.environ.get("XENHOST_KEYS", "/var/lib/xenhost-build/keys")
 HOST_TOOLS = {"mmdebstrap": "mmdebstrap", "mksquashfs": "squashfs-tools", "gpg": "gpg",
               "dpkg-scanpackages": "dpkg-dev"}
@@ -60,12 +62,34 @@ def tree_bytes(path: str) -> list[bytes]:
     return out
 
 
-def file_sha256(path: str) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+def cached(kind: str, key: str, result: str, what: str, force: bool) -> tuple[str, str, bool]:
+    """(build dir, result path, done): a finished build of these inputs is reused and published;
+    otherwise the build dir is emptied for a new build, which ends with finished()."""
+    base = os.path.join(CACHE, kind, key)
+    out = os.path.join(base, result)
+    if os.path.exists(os.path.join(base, "complete")) and not force:
+        say(f"{what} {key} is up to date")
+        publish(kind, key, out)
+        return base, out, True
+    shutil.rmtree(base, ignore_errors=True)
+    os.makedirs(base)
+    return base, out, False
+
+
+def finished(kind: str, key: str, base: str, out: str) -> str:
+    open(os.path.join(base, "complete"), "w").close()
+    publish(kind, key, out)
+    return out
+
+
+def mmdebstrap(pkgs: list[str], hooks: list[str], target: str, sources: list[str],
+               dpkg_excludes: tuple[str, ...] = ()) -> None:
+    """A trixie root of pkgs (apt variant, no docs or man pages) with customize hooks."""
+    run(["mmdebstrap", "--variant=apt", "--mode=root", "--format=directory",
+         f"--include={','.join(pkgs)}", "--aptopt=Acquire::Retries \"3\"",
+         "--dpkgopt=path-exclude=/usr/share/doc/*", "--dpkgopt=path-include=/usr/share/doc/*/copyright",
+         "--dpkgopt=path-exclude=/usr/share/man/*", *[f"--dpkgopt=path-exclude={p}" for p in dpkg_excludes],
+         *[f"--customize-hook={h}" for h in hooks], "trixie", target, *sources])
 
 
 def read_list(path: str) -> list[str]:

@@ -7,12 +7,11 @@ installer/envchroot.py) and the media builds copy it, so code changes never forc
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 
 from . import mirror, signing
-from .common import CACHE, IMAGE_DIR, digest, need_tools, publish, read_list, run, say
+from .common import CACHE, IMAGE_DIR, cached, digest, finished, mmdebstrap, need_tools, read_list, run, say
 
 SRC = os.path.join(IMAGE_DIR, "installer-env")
 KEY_IN_ENV = "usr/share/xenhost/keys/build-key.gpg"
@@ -34,28 +33,19 @@ def path() -> str:
 def build(force: bool = False) -> str:
     need_tools()
     k = key()
-    base = os.path.join(CACHE, "env", k)
-    root = os.path.join(base, "root")
-    if os.path.exists(os.path.join(base, "complete")) and not force:
-        say(f"installer environment {k} is up to date")
-        publish("env", k, root)
+    base, root, done = cached("env", k, "root", "installer environment", force)
+    if done:
         return root
-    shutil.rmtree(base, ignore_errors=True)
-    os.makedirs(base)
     wheels = os.path.join(base, "wheels")
     run([sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--require-hashes",
          "--only-binary", ":all:", "-d", wheels, "-r", os.path.join(SRC, "requirements.txt")])
-    pkgs = ",".join(read_list(os.path.join(SRC, "packages.txt")))
     tmp = root + ".tmp"
-    run(["mmdebstrap", "--variant=apt", "--mode=root", "--format=directory", f"--include={pkgs}",
-         "--aptopt=Acquire::Retries \"3\"",
-         "--dpkgopt=path-exclude=/usr/share/doc/*", "--dpkgopt=path-include=/usr/share/doc/*/copyright",
-         "--dpkgopt=path-exclude=/usr/share/man/*", "--dpkgopt=path-exclude=/usr/share/locale/*",
-         "--customize-hook=mkdir -p \"$1/usr/share/xenhost/keys\" \"$1/opt/xenhost\" "
-         "\"$1/run/install/media\" \"$1/run/install/out\"",
-         f"--customize-hook=upload {signing.PUBLIC} /{KEY_IN_ENV}",
-         f"--customize-hook=upload {os.path.join(SRC, 'lvm-noudev.conf')} /etc/lvm/lvm-noudev.conf",
-         "trixie", tmp, *mirror.derive().sources()])
+    mmdebstrap(read_list(os.path.join(SRC, "packages.txt")),
+               ['mkdir -p "$1/usr/share/xenhost/keys" "$1/opt/xenhost" "$1/run/install/media" '
+                '"$1/run/install/out"',
+                f"upload {signing.PUBLIC} /{KEY_IN_ENV}",
+                f"upload {os.path.join(SRC, 'lvm-noudev.conf')} /etc/lvm/lvm-noudev.conf"],
+               tmp, mirror.derive().sources(), dpkg_excludes=("/usr/share/locale/*",))
     # blivet: pure Python wheel, verified by hash above, unpacked into Debian's shared dist-packages
     run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-index", "--no-compile",
          "--find-links", wheels, "--require-hashes", "--target",
@@ -69,9 +59,7 @@ def build(force: bool = False) -> str:
         raise SystemExit(f"the built environment cannot import its libraries:\n{check.stderr}")
     say(f"blivet {check.stdout.strip()} imports in the environment")
     os.rename(tmp, root)
-    open(os.path.join(base, "complete"), "w").close()
-    publish("env", k, root)
-    return root
+    return finished("env", k, base, root)
 
 
 def _merge_lvm_conf(root: str) -> None:

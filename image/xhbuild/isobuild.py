@@ -13,7 +13,8 @@ import os
 import shutil
 
 from . import envbuild, productbuild
-from .common import CACHE, IMAGE_DIR, PROJECT_DIR, digest, run, say, tree_bytes
+from .common import IMAGE_DIR, PROJECT_DIR, cached, digest, finished, run, say, tree_bytes
+from installer.product import DEFAULT as PRODUCT
 
 MENU = """\
 set timeout=5
@@ -43,19 +44,15 @@ menuentry "{brand} {version}: rescue shell" {{
 def build(force: bool = False) -> str:
     env = envbuild.build()
     tree = productbuild.build()
-    from .productbuild import _product
-    p = _product()
+    p = PRODUCT
     parts = ([env, tree, MENU] + tree_bytes(os.path.join(PROJECT_DIR, "installer"))
              + tree_bytes(os.path.join(IMAGE_DIR, "installer-env", "overlay")))
     with open(__file__, "rb") as f:
         parts.append(f.read())
     k = digest(parts)
-    out_dir = os.path.join(CACHE, "iso", k)
-    iso = os.path.join(out_dir, "installer.iso")
-    if os.path.exists(iso) and not force:
-        say(f"installer ISO {k} is up to date")
+    out_dir, iso, done = cached("iso", k, "installer.iso", "installer ISO", force)
+    if done:
         return iso
-    shutil.rmtree(out_dir, ignore_errors=True)
     stage = os.path.join(out_dir, "stage")
     os.makedirs(os.path.join(stage, "live"))
     os.makedirs(os.path.join(stage, "boot", "grub"))
@@ -79,4 +76,4 @@ def build(force: bool = False) -> str:
     run(["grub-mkrescue", "-o", iso, stage, "--", "-volid", f"{p.brand.upper()}_{p.version.replace('.', '_')}"])
     shutil.rmtree(code)
     say(f"ISO: {os.path.getsize(iso) / 2**20:.0f} MiB at {iso}")
-    return iso
+    return finished("iso", k, out_dir, iso)

@@ -16,11 +16,11 @@ import gzip
 import os
 import shutil
 import subprocess
-import sys
 
 from . import mirror, signing
-from .common import (CACHE, IMAGE_DIR, PROJECT_DIR, digest, file_sha256, need_tools, publish,
+from .common import (IMAGE_DIR, cached, digest, file_sha256, finished, mmdebstrap, need_tools,
                      read_list, run, say, tree_bytes)
+from installer.product import DEFAULT as PRODUCT
 
 SRC = os.path.join(IMAGE_DIR, "product")
 POOL_SUITE = "xenhost"
@@ -28,15 +28,8 @@ POOL_SUITE = "xenhost"
 MANIFEST_FILES = ("images/root.squashfs", f"pool/dists/{POOL_SUITE}/Release")
 
 
-def _product():
-    sys.path.insert(0, PROJECT_DIR)
-    from installer.product import DEFAULT
-    return DEFAULT
-
-
 def key() -> str:
-    p = _product()
-    parts = tree_bytes(SRC) + [signing.public_key(), "\n".join(mirror.derive().sources()), repr(p)]
+    parts = tree_bytes(SRC) + [signing.public_key(), "\n".join(mirror.derive().sources()), repr(PRODUCT)]
     with open(__file__, "rb") as f:
         parts.append(f.read())
     return digest(parts)
@@ -45,13 +38,9 @@ def key() -> str:
 def build(force: bool = False) -> str:
     need_tools()
     k = key()
-    base = os.path.join(CACHE, "product", k)
-    tree = os.path.join(base, "tree")
-    if os.path.exists(os.path.join(base, "complete")) and not force:
-        say(f"product tree {k} is up to date")
-        publish("product", k, tree)
+    base, tree, done = cached("product", k, "tree", "product tree", force)
+    if done:
         return tree
-    shutil.rmtree(base, ignore_errors=True)
     rootfs, debs = os.path.join(base, "rootfs"), os.path.join(base, "pool-debs")
     os.makedirs(os.path.join(tree, "images"))
     os.makedirs(debs)
@@ -62,13 +51,10 @@ def build(force: bool = False) -> str:
     _pool(os.path.join(tree, "pool"), debs)
     shutil.rmtree(debs)
     _manifest(tree, k)
-    open(os.path.join(base, "complete"), "w").close()
-    publish("product", k, tree)
-    return tree
+    return finished("product", k, base, tree)
 
 
 def _root(rootfs: str, debs: str) -> None:
-    pkgs = ",".join(read_list(os.path.join(SRC, "packages.txt")))
     pool = " ".join(read_list(os.path.join(SRC, "pool-packages.txt")))
     overlay = os.path.join(SRC, "overlay")
     hooks = [
@@ -82,12 +68,7 @@ def _root(rootfs: str, debs: str) -> None:
         'rm -f "$1"/etc/ssh/ssh_host_* "$1"/etc/hostname',
         ': > "$1/etc/machine-id"; rm -f "$1/var/lib/dbus/machine-id"',
     ]
-    run(["mmdebstrap", "--variant=apt", "--mode=root", "--format=directory", f"--include={pkgs}",
-         "--aptopt=Acquire::Retries \"3\"",
-         "--dpkgopt=path-exclude=/usr/share/doc/*", "--dpkgopt=path-include=/usr/share/doc/*/copyright",
-         "--dpkgopt=path-exclude=/usr/share/man/*",
-         *[f"--customize-hook={h}" for h in hooks],
-         "trixie", rootfs, *mirror.derive().sources()])
+    mmdebstrap(read_list(os.path.join(SRC, "packages.txt")), hooks, rootfs, mirror.derive().sources())
 
 
 def _pool(pool: str, debs: str) -> None:
@@ -106,7 +87,7 @@ def _pool(pool: str, debs: str) -> None:
     with open(os.path.join(bindir, "Packages.gz"), "wb") as raw, \
             gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as f:
         f.write(packages)
-    lines = [f"Origin: {_product().brand}", f"Label: {_product().brand} pool", f"Suite: {POOL_SUITE}",
+    lines = [f"Origin: {PRODUCT.brand}", f"Label: {PRODUCT.brand} pool", f"Suite: {POOL_SUITE}",
              f"Codename: {POOL_SUITE}", "Architectures: amd64", "Components: main",
              f"Date: {datetime.datetime.now(datetime.timezone.utc):%a, %d %b %Y %H:%M:%S UTC}",
              "SHA256:"]
@@ -122,7 +103,7 @@ def _pool(pool: str, debs: str) -> None:
 
 
 def _manifest(tree: str, k: str) -> None:
-    p = _product()
+    p = PRODUCT
     ti = configparser.ConfigParser(interpolation=None)
     ti.optionxform = str    # keep file names' case
     ti["general"] = {"name": p.brand, "family": p.name, "version": p.version, "build": k,

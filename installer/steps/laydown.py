@@ -50,7 +50,9 @@ def run(ctx, step) -> None:
     cache = target.path(DOWNLOADS)
     tree = Tree(location(ctx.cfg), cache_dir=cache)
     ctx.log(f"product tree: {tree.describe()}")
-    info = tree.verify(signature_required(ctx.cfg), lambda _msg: None)   # prepare warned already
+    # prepare warned about a disabled check and hashed a local tree's files (read-only media);
+    # a remote tree's files are downloaded only now, so they are hashed only now
+    info = tree.verify(signature_required(ctx.cfg), lambda _msg: None, files=tree.remote)
     general = info["general"]
     ctx.log(f"verified {general.get('name')} {general.get('version')} build {general.get('build')}")
     if general.get("version") != ctx.plan.product["version"]:

@@ -26,8 +26,8 @@ def run(ctx, step) -> None:
     missing = sorted(set(names) - {d.name for d in live.disks})
     if missing:
         raise InstallerError(f"target disk(s) {', '.join('/dev/' + n for n in missing)} disappeared")
-    changed = [f"{d.path} is {live.find_disk(d.path).size} bytes, the plan was made for {d.size}"
-               for d in ctx.plan.disks if live.find_disk(d.path) and live.find_disk(d.path).size != d.size]
+    changed = [f"{d.path} is {now.size} bytes, the plan was made for {d.size}"
+               for d in ctx.plan.disks if (now := live.find_disk(d.path)) and now.size != d.size]
     if changed:
         raise InstallerError("the target disks are not the ones planned for: " + "; ".join(changed))
     if busy:
