@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 APT_PACKAGES := python3-venv python3-pip python3-pyudev python3-netifaces python3-jinja2 libxml2-utils \
                 tzdata fdisk gdisk e2fsprogs util-linux openssl \
                 mmdebstrap squashfs-tools dpkg-dev gpg gpgv qemu-system-x86 ovmf openssh-client \
-                xorriso grub-pc-bin grub-efi-amd64-bin mtools
+                xorriso grub-pc-bin grub-efi-amd64-bin mtools pxelinux syslinux-common ipxe-qemu
 DEMO_ANSWERFILE ?= answerfiles/examples/fresh-dhcp.xml
 DEMO_MACHINE ?= tests/machines/uefi-3disks.json
 # make host-image ANSWERFILE=f.xml IMAGE=host.img [SIZE=64G] [BOOT_MODE=uefi|bios] [CMDLINE='console=ttyS0']
@@ -15,7 +15,7 @@ IMAGE ?= build/host.img
 BOOT_MODE ?= uefi
 CMDLINE ?= console=ttyS0,115200
 
-.PHONY: all demo test test-unit vm-test deps apt-deps env product images iso host-image bench clean
+.PHONY: all demo test test-unit vm-test deps apt-deps env product images iso pxe build-report host-image bench clean
 
 all: test
 
@@ -43,16 +43,23 @@ product: apt-deps
 images: apt-deps
 	$(PY_SYS) image/build.py all
 
-# work in progress (installer media issue): the hybrid ISO, not yet booted by the tests
+# the hybrid ISO (build/installer.iso) and the network-boot directory (build/pxe/), with a build report
 iso: apt-deps
-	$(PY_SYS) image/build.py iso
+	$(PY_SYS) image/build.py iso --output build/installer.iso
+
+pxe: apt-deps
+	$(PY_SYS) image/build.py pxe --output build/pxe
+
+build-report:
+	$(PY_SYS) image/build.py report
 
 host-image: deps images
 	$(PY) -m installer install --answerfile $(ANSWERFILE) --target-image $(IMAGE) \
 	  $(if $(SIZE),--size $(SIZE)) --boot-mode $(BOOT_MODE) --cmdline '$(CMDLINE)' --out $(dir $(IMAGE))install-log
 
 vm-test: deps images
-	$(PY) -m pytest -q -ra -s vm-tests
+	rm -f build/vm-tests/timings.json
+	$(PY) -m pytest -q -ra -s vm-tests; rc=$$?; $(PY) vm-tests/timings.py; exit $$rc
 
 bench: deps images
 	$(PY_SYS) bench/install_bench.py
@@ -71,7 +78,8 @@ demo: deps
 	$(PY) vm-tests/boot.py build/demo/host.img --firmware $(BOOT_MODE)
 
 test: deps
-	$(PY) -m pytest -q -ra
+	rm -f build/vm-tests/timings.json
+	$(PY) -m pytest -q -ra; rc=$$?; $(PY) vm-tests/timings.py; exit $$rc
 
 test-unit: deps
 	$(PY) -m pytest -q -ra -m "not root and not env" tests

@@ -73,19 +73,41 @@ def network_up(opts, say) -> None:
     say("network: " + "; ".join(" ".join(line.split()[1:4:2]) for line in addrs.splitlines()))
 
 
-def fetch_answerfile(url: str) -> str:
-    dest = f"{RUN}/answerfile.xml"
+def _download(url: str, dest: str, what: str) -> None:
     if url.lower().startswith("nfs:"):
-        raise InstallerError("answer files over NFS are not supported yet; use http(s), ftp or file")
+        raise InstallerError(f"{what} over NFS is not supported yet; use http(s), ftp or file")
     for attempt in range(5):       # the network may need a moment after DHCP
-        try:
+        try:   # https: urllib checks the certificate against the system's CA store
             with urllib.request.urlopen(url, timeout=30) as resp, open(dest, "wb") as out:
                 out.write(resp.read(2 << 20))
-            return dest
+            return
         except (OSError, ValueError) as exc:
             err = exc
             time.sleep(2 * (attempt + 1))
-    raise InstallerError(f"cannot fetch the answer file {runner.SECRETS.mask(url)}: {err}")
+    raise InstallerError(f"cannot fetch the {what} {runner.SECRETS.mask(url)}: {err}")
+
+
+def fetch_answerfile(url: str, kind: str = "answerfile") -> str:
+    """The answer file's local path. For answerfile_generator= the URL names a program: it is
+    fetched and run, and what it prints is the answer file (as XCP-ng does)."""
+    dest = f"{RUN}/answerfile.xml"
+    if kind != "answerfile_generator":
+        _download(url, dest, "answer file")
+        return dest
+    prog = f"{RUN}/answerfile-generator"
+    _download(url, prog, "answer file generator")
+    os.chmod(prog, 0o700)
+    try:
+        res = subprocess.run([prog], capture_output=True, timeout=300, cwd=RUN)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise InstallerError(f"the answer file generator {runner.SECRETS.mask(url)} could not run: {exc}") from None
+    if res.returncode:
+        tail = runner.SECRETS.mask(res.stderr.decode(errors="replace").strip()[-300:])
+        raise InstallerError(f"the answer file generator {runner.SECRETS.mask(url)} failed with exit "
+                             f"{res.returncode}: {tail}")
+    with open(dest, "wb") as f:
+        f.write(res.stdout)
+    return dest
 
 
 def support_bundle(extra: dict[str, str]) -> str:
@@ -140,7 +162,7 @@ def main() -> int:
     try:
         if opts.needs_network:
             network_up(opts, say)
-        path = fetch_answerfile(opts.answerfile)
+        path = fetch_answerfile(opts.answerfile, opts.answerfile_kind)
         say(f"answer file: {runner.SECRETS.mask(opts.answerfile)}")
         cfg, rep = answerfile.parse_file(path)
         for w in rep.warnings:

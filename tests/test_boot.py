@@ -27,8 +27,18 @@ def test_answer_file_over_http_and_file(run_dir, http_dir):
     with pytest.raises(InstallerError, match="cannot fetch the answer file http://127.0.0.1:.*/missing.xml"):
         boot.fetch_answerfile(f"{url}/missing.xml")
     assert open(boot.fetch_answerfile(f"file://{www}/a.xml")).read() == "<installation/>"
-    with pytest.raises(InstallerError, match="NFS are not supported yet"):
+    with pytest.raises(InstallerError, match="NFS is not supported yet"):
         boot.fetch_answerfile("nfs://192.0.2.1/a.xml")
+
+
+def test_answerfile_generator_output_is_the_answer_file(run_dir, http_dir):
+    www, url = http_dir
+    (www / "gen.sh").write_text("#!/bin/sh\necho '<installation><hostname>'$(echo gen)'</hostname></installation>'\n")
+    path = boot.fetch_answerfile(f"{url}/gen.sh", "answerfile_generator")
+    assert open(path).read().strip() == "<installation><hostname>gen</hostname></installation>"
+    (www / "bad.sh").write_text("#!/bin/sh\necho 'no inventory for this MAC' >&2\nexit 3\n")
+    with pytest.raises(InstallerError, match="generator .*bad.sh failed with exit 3: no inventory for this MAC"):
+        boot.fetch_answerfile(f"{url}/bad.sh", "answerfile_generator")
 
 
 def test_support_bundle_holds_logs_probe_and_plan_without_secrets(run_dir):
@@ -41,3 +51,33 @@ def test_support_bundle_holds_logs_probe_and_plan_without_secrets(run_dir):
         assert {"installer.log", "answerfile.xml", "plan.txt"} <= set(names)
         text = tar.extractfile("answerfile.xml").read().decode()
     assert "bundle-secret-pw" not in text and "********" in text
+
+
+def test_https_answer_file_needs_a_trusted_certificate(run_dir, tmp_path, monkeypatch):
+    """A real TLS server with a self-signed certificate: refused until the certificate is trusted."""
+    import functools
+    import http.server
+    import ssl
+    import subprocess
+    import threading
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+                    "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    www = tmp_path / "tls"
+    www.mkdir()
+    (www / "a.xml").write_text("<installation/>")
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(
+        http.server.SimpleHTTPRequestHandler, directory=str(www)))
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(cert, key)
+    server.socket = ctx.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"https://127.0.0.1:{server.server_address[1]}/a.xml"
+    try:
+        with pytest.raises(InstallerError, match="CERTIFICATE_VERIFY_FAILED"):
+            boot.fetch_answerfile(url)
+        monkeypatch.setenv("SSL_CERT_FILE", str(cert))     # now the CA store holds it
+        assert open(boot.fetch_answerfile(url)).read() == "<installation/>"
+    finally:
+        server.shutdown()

@@ -39,7 +39,8 @@ def _drain(sock: socket.socket) -> None:
 
 class VM:
     def __init__(self, name: str, disk: str, firmware: str, workdir: str, memory_mib: int = 2048,
-                 cdrom: str | None = None, guestfwd: list[str] | None = None):
+                 cdrom: str | None = None, guestfwd: list[str] | None = None,
+                 extra_disks: list[str] | None = None, netboot: tuple[str, str] | None = None):
         self.name, self.disk, self.firmware = name, disk, firmware
         self.workdir = workdir
         self.serial_log = os.path.join(workdir, f"{name}-serial.log")
@@ -47,6 +48,8 @@ class VM:
         self.memory_mib = memory_mib
         self.cdrom = cdrom                 # boot this ISO first (the disk stays attached)
         self.guestfwd = guestfwd or []     # "10.0.2.100:80=127.0.0.1:8080": guest address -> local service
+        self.extra_disks = extra_disks or []   # vdb, vdc, ...
+        self.netboot = netboot             # (TFTP directory, boot file): QEMU's own TFTP server, PXE first
         self.ssh_port = free_port()
         self.proc: subprocess.Popen | None = None
         self.started = 0.0
@@ -55,12 +58,16 @@ class VM:
         relay = os.path.join(os.path.dirname(os.path.abspath(__file__)), "relay.py")
         fwd = "".join(f",guestfwd=tcp:{g.split('=')[0]}-cmd:python3 {relay} {g.split('=')[1].replace(':', ' ')}"
                       for g in self.guestfwd)
+        tftp = f",tftp={self.netboot[0]},bootfile={self.netboot[1]}" if self.netboot else ""
         argv = ["qemu-system-x86_64", "-accel", "tcg", "-cpu", "qemu64,+svm", "-smp", "2",
                 "-m", str(self.memory_mib), "-display", "none", "-monitor", "none",
                 "-chardev", f"socket,id=ser0,path={self.serial_sock},server=on,wait=off,logfile={self.serial_log}",
                 "-serial", "chardev:ser0", "-no-reboot",
                 "-drive", f"file={self.disk},format=raw,if=virtio",
-                "-nic", f"user,restrict=on,model=virtio-net-pci,hostfwd=tcp:127.0.0.1:{self.ssh_port}-:22{fwd}"]
+                *[a for d in self.extra_disks for a in ("-drive", f"file={d},format=raw,if=virtio")],
+                "-nic", f"user,restrict=on,model=virtio-net-pci,hostfwd=tcp:127.0.0.1:{self.ssh_port}-:22{fwd}{tftp}"]
+        if self.netboot:
+            argv += ["-boot", "order=nc"]
         if self.cdrom:
             argv += ["-drive", f"file={self.cdrom},media=cdrom,readonly=on", "-boot", "order=dc"]
         if self.firmware == "uefi":

@@ -18,6 +18,7 @@ ARTIFACTS = os.path.join(ROOT, "build", "vm-tests")
 sys.path.insert(0, ROOT)
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import VM  # noqa: E402
+from media import record  # noqa: E402
 from installer import passwd  # noqa: E402
 
 # (no conftest.py here: tests/ has one, and two modules named conftest collide on import)
@@ -25,7 +26,6 @@ pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="vm-tests need root (l
 
 PASSWORD = "vm-test-root-pw"
 BOOT_TIMEOUT = 900          # TCG: Xen + dom0 + first boot took ~100 s here; leave room for a busy CI
-TIMINGS: dict[str, dict[str, float]] = {}
 
 @pytest.fixture(scope="session")
 def built():
@@ -92,7 +92,7 @@ def test_install_and_boot(firmware, network, built, artifacts, ssh_key, tmp_path
                           "--target-image", image, "--size", "50G", "--boot-mode", firmware,
                           "--cmdline", "console=ttyS0,115200", "--out", out],
                          cwd=ROOT, capture_output=True, text=True)
-    TIMINGS[name] = {"install": time.monotonic() - start}
+    timings = {"install": time.monotonic() - start}
     with open(os.path.join(out, "install-output.txt"), "w") as f:
         f.write(res.stdout + res.stderr)
     assert res.returncode == 0, f"install failed:\n{res.stderr[-3000:]}"
@@ -102,7 +102,7 @@ def test_install_and_boot(firmware, network, built, artifacts, ssh_key, tmp_path
     try:
         m = vm.wait_for(r"HOST READY: xen=(\S+) hostname=(\S+) management=(\S+) address=(\S+)",
                         BOOT_TIMEOUT)
-        TIMINGS[name]["boot to host ready"] = time.monotonic() - vm.started
+        timings["first boot to host ready"] = time.monotonic() - vm.started
         xen, host, iface, addr = m.groups()
         assert xen.startswith("4.20"), m.group(0)
         assert host == hostname and iface == "xenbr0"
@@ -136,4 +136,4 @@ def test_install_and_boot(firmware, network, built, artifacts, ssh_key, tmp_path
         assert "PRIMARY_DISK='/dev/vda'" in inventory, inventory
     finally:
         vm.stop()
-        print(f"\n{name}: " + ", ".join(f"{k} {v:.0f} s" for k, v in TIMINGS.get(name, {}).items()))
+        record(f"image {name} (install on this machine)", timings)

@@ -1,134 +1,77 @@
-"""Installer media, scenario 1: the ISO boots in a 1 GiB BIOS VM; at its GRUB menu the boot line
-gets answerfile=http://... (typed over the serial console, as an operator would); the installer
-fetches the answer file from an HTTP server on this machine, installs onto the VM's disk and powers
-off; the disk then boots by itself to HOST READY.
+"""Installer media scenarios on the ISO (numbers as in the installer-media issue):
+
+1. BIOS, unattended, answer file over HTTP (answerfile=http://...), typed at GRUB's command line
+   over the serial console as an operator editing the entry would.
+2. UEFI (OVMF), unattended, static IPv4 for the installer and the host, a second disk as guest disk.
+4. An answer file naming a missing disk: a clear failure on the console, the disk untouched.
+5. The VM killed in the middle of laydown, then a clean re-install onto the same disk.
+
+Each successful install powers off (atexit=poweroff); the disk then boots by itself to HOST READY.
+The guests reach the test's HTTP server on 127.0.0.1 only through guestfwd (restrict=on).
 """
 from __future__ import annotations
 
-import functools
-import http.server
 import os
-import subprocess
 import sys
-import threading
 import time
 
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import VM  # noqa: E402
+from media import (SERVER, answerfile, blank_disk, boot_iso, booted_host, iso, record,  # noqa: E402,F401
+                   run_install, ssh_key, www)
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="vm-tests need root (image builds)")
-ARTIFACTS = os.path.join(ROOT, "build", "vm-tests")
+DHCP = '<admin-interface name="eth0" proto="dhcp"/>'
+STATIC = ('<admin-interface name="eth0" proto="static"><ipaddr>10.0.2.15</ipaddr>'
+          '<subnet>255.255.255.0</subnet><gateway>10.0.2.2</gateway></admin-interface>'
+          '<name-server>10.0.2.3</name-server>')
+UNATTENDED = f"answerfile=http://{SERVER}/a.xml atexit=poweroff"
 
 
-class _Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-
-@pytest.fixture(scope="module")
-def iso():
-    res = subprocess.run(["/usr/bin/python3", "image/build.py", "iso"], cwd=ROOT, capture_output=True, text=True)
-    assert res.returncode == 0, res.stderr[-3000:]
-    path = res.stdout.split()[-1]
-    assert os.path.getsize(path) > 100 << 20
-    return path
-
-
-@pytest.fixture
-def www(tmp_path):
-    root = tmp_path / "www"
-    root.mkdir()
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(root)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield root, server.server_address[1]
-    server.shutdown()
-
-
-def boot_installer(name: str, iso: str, disk: str, port: int, firmware: str = "bios") -> VM:
-    """Boot the ISO and, at GRUB's command line over the serial console, give the unattended boot
-    line with answerfile=http://10.0.2.100/a.xml (the test's server, through guestfwd)."""
-    out = os.path.join(ARTIFACTS, name)
-    os.makedirs(out, exist_ok=True)
-    vm = VM("installer", disk, firmware, out, memory_mib=1024, cdrom=iso,
-            guestfwd=[f"10.0.2.100:80=127.0.0.1:{port}"]).start()
-    vm.wait_for(r"install with serial console", 300)
-    vm.send(b"c")
-    vm.wait_for(r"grub> ", 60)
-    vm.type_line("linux /live/vmlinuz boot=live components net.ifnames=0 console=tty0 "
-                 "console=ttyS0,115200 answerfile=http://10.0.2.100/a.xml atexit=poweroff", "grub> ")
-    vm.type_line("initrd /live/initrd.img", "grub> ")
-    vm.send(b"boot\r")
-    return vm
-
-
-def blank_disk(path: str, fill: bytes = b"") -> str:
-    with open(path, "wb") as f:
-        f.write(fill)
-        f.truncate(50 << 30)
-    return path
-
-
-def test_iso_bios_unattended_install_over_http(iso, www, tmp_path):
+def test_iso_bios_unattended_install_over_http(iso, www, ssh_key, tmp_path):
     root, port = www
-    key = tmp_path / "id"
-    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
-    (root / "a.xml").write_text(f"""<?xml version="1.0"?>
-<installation>
-  <primary-disk>vda</primary-disk>
-  <root-password>iso-scenario-pw</root-password>
-  <ssh-authorized-key>{(tmp_path / 'id.pub').read_text().strip()}</ssh-authorized-key>
-  <source type="local"/>
-  <admin-interface name="eth0" proto="dhcp"/>
-  <hostname>xh-iso.vm-test.invalid</hostname>
-</installation>
-""")
+    hostname = "xh-iso.vm-test.invalid"
+    (root / "a.xml").write_text(answerfile(ssh_key[1], hostname, DHCP))
     disk = blank_disk(str(tmp_path / "disk.img"))
-    timings = {}
-    vm = boot_installer("iso-bios-http", iso, disk, port)
-    out = vm.workdir
-    try:
-        vm.wait_for(r"installer: answer file: http://10.0.2.100/a.xml", 600)
-        timings["installer boot"] = time.monotonic() - vm.started
-        vm.wait_for(r"installer: INSTALLATION (COMPLETE|FAILED.*)", 900)
-        assert "INSTALLATION COMPLETE" in vm.console(), vm.console()[-2000:]
-        timings["install"] = time.monotonic() - vm.started - timings["installer boot"]
-        vm.wait_exit(300)
-    finally:
-        vm.stop()
-    host = VM("host", disk, "bios", out).start()
-    try:
-        m = host.wait_for(r"HOST READY: xen=(\S+) hostname=(\S+) management=\S+ address=(\S+)", 900)
-        timings["first boot to host ready"] = time.monotonic() - host.started
-        assert m.group(1).startswith("4.20") and m.group(2) == "xh-iso.vm-test.invalid"
-        r = host.ssh(str(key), "xl info | grep xen_minor; hostname -f")
-        for _ in range(10):
-            if r.returncode == 0:
-                break
-            time.sleep(5)
-            r = host.ssh(str(key), "xl info | grep xen_minor; hostname -f")
-        assert r.returncode == 0 and "20" in r.stdout and "xh-iso.vm-test.invalid" in r.stdout, r
-    finally:
-        host.stop()
-        print("\niso-bios-http: " + ", ".join(f"{k} {v:.0f} s" for k, v in timings.items()))
+    timings: dict[str, float] = {}
+    run_install(boot_iso("iso-bios-http", iso, disk, port, UNATTENDED), timings)
+    with booted_host("iso-bios-http", disk, "bios", ssh_key[0], hostname, "10.0.2.15/24", timings):
+        pass
+    record("1 ISO BIOS, answer file over HTTP", timings)
 
 
-def test_iso_install_naming_a_missing_disk_fails_clearly_and_writes_nothing(iso, www, tmp_path):
-    """Scenario 4: the serial console says what failed; the VM's disk is untouched."""
+def test_iso_uefi_static_two_disks(iso, www, ssh_key, tmp_path):
     root, port = www
-    (root / "a.xml").write_text("""<?xml version="1.0"?>
-<installation>
-  <primary-disk>sdz</primary-disk>
-  <root-password>iso-scenario-pw</root-password>
-  <source type="local"/>
-  <admin-interface name="eth0" proto="dhcp"/>
-</installation>
-""")
+    hostname = "xh-iso-uefi.vm-test.invalid"
+    (root / "a.xml").write_text(answerfile(ssh_key[1], hostname, STATIC, extra="<guest-disk>vdb</guest-disk>"))
+    disk = blank_disk(str(tmp_path / "disk.img"))
+    guest = blank_disk(str(tmp_path / "guest.img"), size=20 << 30)
+    timings: dict[str, float] = {}
+    # the installer's own network is static too; ';' would end a GRUB command unquoted
+    args = ("network_device=eth0 'network_config=static:ip=10.0.2.15;netmask=255.255.255.0;"
+            "gateway=10.0.2.2;dns=10.0.2.3' " + UNATTENDED)
+    vm = boot_iso("iso-uefi-static", iso, disk, port, args, firmware="uefi", extra_disks=[guest])
+    run_install(vm, timings)
+    assert "installer: network: eth0 10.0.2.15/24" in vm.console()
+    with booted_host("iso-uefi-static", disk, "uefi", ssh_key[0], hostname, "10.0.2.15/24", timings,
+                     extra_disks=[guest]) as ssh:
+        pvs = dict(line.split() for line in ssh("pvs --noheadings -o pv_name,vg_name").splitlines())
+        assert set(pvs) == {"/dev/vda3", "/dev/vdb1"}, pvs
+        assert len(set(pvs.values())) == 1 and next(iter(pvs.values())).startswith("VG_XenStorage-")
+        assert "iface xenbr0 inet static" in ssh("cat /etc/network/interfaces")
+        assert ssh("test -d /sys/firmware/efi && echo uefi").strip() == "uefi"
+    record("2 ISO UEFI, static IPv4, guest disk", timings)
+
+
+def test_iso_install_naming_a_missing_disk_fails_clearly_and_writes_nothing(iso, www, ssh_key, tmp_path):
+    root, port = www
+    (root / "a.xml").write_text(answerfile(ssh_key[1], "xh.invalid", DHCP).replace(
+        "<primary-disk>vda</primary-disk>", "<primary-disk>sdz</primary-disk>"))
     pattern = os.urandom(1 << 20)
     disk = blank_disk(str(tmp_path / "disk.img"), pattern)
-    vm = boot_installer("iso-bios-missing-disk", iso, disk, port)
+    start = time.monotonic()
+    vm = boot_iso("iso-bios-missing-disk", iso, disk, port, UNATTENDED)
     try:
         vm.wait_for(r"installer: INSTALLATION FAILED: the install cannot be planned", 900)
         text = vm.console()
@@ -139,3 +82,27 @@ def test_iso_install_naming_a_missing_disk_fails_clearly_and_writes_nothing(iso,
         vm.stop()
     with open(disk, "rb") as f:
         assert f.read(1 << 20) == pattern, "the disk was written"
+    record("4 ISO BIOS, missing disk (fails)", {"installer boot + failure": time.monotonic() - start})
+
+
+def test_iso_install_killed_in_laydown_then_reinstalled(iso, www, ssh_key, tmp_path):
+    root, port = www
+    hostname = "xh-iso-again.vm-test.invalid"
+    (root / "a.xml").write_text(answerfile(ssh_key[1], hostname, DHCP))
+    disk = blank_disk(str(tmp_path / "disk.img"))
+    vm = boot_iso("iso-bios-killed", iso, disk, port, UNATTENDED)
+    try:
+        vm.wait_for(r"\[4/7\] Installing the host system", 1200)
+        time.sleep(3)                 # into the unpacking (which takes tens of seconds here)
+        killed_at = vm.console()
+    finally:
+        vm.stop()      # SIGTERM: QEMU quits at once, the guest gets no chance to flush or clean up
+    assert "[5/7]" not in killed_at, "the install got past laydown before the VM was killed"
+    with open(disk, "rb") as f:
+        assert f.read(512)[510:] == b"\x55\xaa", "the killed install had not even partitioned"
+    timings: dict[str, float] = {}
+    vm = boot_iso("iso-bios-killed", iso, disk, port, UNATTENDED)
+    run_install(vm, timings)
+    with booted_host("iso-bios-killed", disk, "bios", ssh_key[0], hostname, "10.0.2.15/24", timings) as ssh:
+        assert ssh("cat /var/log/installer/answerfile.xml").count("<hostname>") == 1
+    record("5 ISO BIOS, killed in laydown, re-installed", timings)

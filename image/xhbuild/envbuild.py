@@ -11,16 +11,18 @@ import subprocess
 import sys
 
 from . import mirror, signing
-from .common import CACHE, IMAGE_DIR, cached, digest, finished, mmdebstrap, need_tools, read_list, run, say
+from .common import CACHE, IMAGE_DIR, XZ_INITRD, module_excludes, cached, digest, finished, mmdebstrap, need_tools, read_list, run, say
 
 SRC = os.path.join(IMAGE_DIR, "installer-env")
 KEY_IN_ENV = "usr/share/xenhost/keys/build-key.gpg"
 INPUTS = ("packages.txt", "requirements.txt", "lvm-noudev.conf")   # overlay/ goes on the media only
+# the installer's console uses the firmware framebuffer: no GPU drivers
+EXCLUDES = ("/usr/share/locale/*", *module_excludes("drivers/gpu", "drivers/infiniband"))
 
 
 def key() -> str:
     parts = [open(os.path.join(SRC, name), "rb").read() for name in INPUTS]
-    parts += [signing.public_key(), "\n".join(mirror.derive().sources())]
+    parts += [signing.public_key(), "\n".join(mirror.derive().sources()), repr(EXCLUDES), XZ_INITRD]
     with open(__file__, "rb") as f:
         parts.append(f.read())
     return digest(parts)
@@ -45,7 +47,8 @@ def build(force: bool = False) -> str:
                 '"$1/run/install/out"',
                 f"upload {signing.PUBLIC} /{KEY_IN_ENV}",
                 f"upload {os.path.join(SRC, 'lvm-noudev.conf')} /etc/lvm/lvm-noudev.conf"],
-               tmp, mirror.derive().sources(), dpkg_excludes=("/usr/share/locale/*",))
+               tmp, mirror.derive().sources(), dpkg_excludes=EXCLUDES,
+               essential_hooks=(XZ_INITRD,))
     # blivet: pure Python wheel, verified by hash above, unpacked into Debian's shared dist-packages
     run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-index", "--no-compile",
          "--find-links", wheels, "--require-hashes", "--target",

@@ -18,8 +18,8 @@ import shutil
 import subprocess
 
 from . import mirror, signing
-from .common import (IMAGE_DIR, cached, digest, file_sha256, finished, mmdebstrap, need_tools,
-                     read_list, run, say, tree_bytes)
+from .common import (IMAGE_DIR, XZ_INITRD, cached, digest, file_sha256, finished, mmdebstrap,
+                     module_excludes, need_tools, read_list, run, say, tree_bytes)
 from installer.product import DEFAULT as PRODUCT
 
 SRC = os.path.join(IMAGE_DIR, "product")
@@ -28,8 +28,14 @@ POOL_SUITE = "xenhost"
 MANIFEST_FILES = ("images/root.squashfs", f"pool/dists/{POOL_SUITE}/Release")
 
 
+# dom0 speaks English (as XCP-ng's does): message catalogues would be a tenth of the image;
+# GRUB boots xen.gz by multiboot2 in both firmware modes, so xen.efi (29 MB) is not needed
+EXCLUDES = ("/usr/share/locale/*", "/boot/xen-*.efi", *module_excludes())
+
+
 def key() -> str:
-    parts = tree_bytes(SRC) + [signing.public_key(), "\n".join(mirror.derive().sources()), repr(PRODUCT)]
+    parts = tree_bytes(SRC) + [signing.public_key(), "\n".join(mirror.derive().sources()), repr(PRODUCT),
+                               repr(EXCLUDES), XZ_INITRD]
     with open(__file__, "rb") as f:
         parts.append(f.read())
     return digest(parts)
@@ -68,7 +74,8 @@ def _root(rootfs: str, debs: str) -> None:
         'rm -f "$1"/etc/ssh/ssh_host_* "$1"/etc/hostname',
         ': > "$1/etc/machine-id"; rm -f "$1/var/lib/dbus/machine-id"',
     ]
-    mmdebstrap(read_list(os.path.join(SRC, "packages.txt")), hooks, rootfs, mirror.derive().sources())
+    mmdebstrap(read_list(os.path.join(SRC, "packages.txt")), hooks, rootfs, mirror.derive().sources(),
+               dpkg_excludes=EXCLUDES, essential_hooks=(XZ_INITRD,))
 
 
 def _pool(pool: str, debs: str) -> None:
