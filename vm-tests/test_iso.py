@@ -90,17 +90,18 @@ def test_iso_install_killed_in_laydown_then_reinstalled(iso, www, ssh_key, tmp_p
     hostname = "xh-iso-again.vm-test.invalid"
     (root / "a.xml").write_text(answerfile(ssh_key[1], hostname, DHCP))
     disk = blank_disk(str(tmp_path / "disk.img"))
+    timings: dict[str, float] = {}
     vm = boot_iso("iso-bios-killed", iso, disk, port, UNATTENDED)
     try:
         vm.wait_for(r"\[4/7\] Installing the host system", 1200)
         time.sleep(3)                 # into the unpacking (which takes tens of seconds here)
         killed_at = vm.console()
+        timings["boot and install until killed"] = time.monotonic() - vm.started
     finally:
         vm.stop()      # SIGTERM: QEMU quits at once, the guest gets no chance to flush or clean up
     assert "[5/7]" not in killed_at, "the install got past laydown before the VM was killed"
     with open(disk, "rb") as f:
         assert f.read(512)[510:] == b"\x55\xaa", "the killed install had not even partitioned"
-    timings: dict[str, float] = {}
     vm = boot_iso("iso-bios-killed", iso, disk, port, UNATTENDED)
     run_install(vm, timings)
     with booted_host("iso-bios-killed", disk, "bios", ssh_key[0], hostname, "10.0.2.15/24", timings) as ssh:
