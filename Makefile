@@ -6,7 +6,8 @@ PY := $(VENV)/bin/python
 APT_PACKAGES := python3-venv python3-pip python3-pyudev python3-netifaces python3-jinja2 libxml2-utils \
                 tzdata fdisk gdisk e2fsprogs util-linux openssl \
                 mmdebstrap squashfs-tools dpkg-dev gpg gpgv qemu-system-x86 ovmf openssh-client \
-                xorriso grub-pc-bin grub-efi-amd64-bin mtools pxelinux syslinux-common ipxe-qemu
+                xorriso grub-pc-bin grub-efi-amd64-bin mtools pxelinux syslinux-common ipxe-qemu \
+                nfs-ganesha nfs-ganesha-vfs
 DEMO_ANSWERFILE ?= answerfiles/examples/fresh-dhcp.xml
 DEMO_MACHINE ?= tests/machines/uefi-3disks.json
 # make host-image ANSWERFILE=f.xml IMAGE=host.img [SIZE=64G] [BOOT_MODE=uefi|bios] [CMDLINE='console=ttyS0']
@@ -25,6 +26,7 @@ apt-deps:
 	  echo "installing Debian packages:" $$missing; \
 	  export DEBIAN_FRONTEND=noninteractive; \
 	  apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	  systemctl disable --now nfs-ganesha.service >/dev/null 2>&1 || true; \
 	fi
 
 $(VENV)/.stamp: requirements-test.txt | apt-deps

@@ -14,7 +14,7 @@ import tarfile
 import time
 import urllib.request
 
-from . import answerfile, cmdline, runner
+from . import answerfile, cmdline, nfs, runner
 from .errors import ConfigError, InstallerError, PlanError
 
 RUN = "/run/install"
@@ -75,7 +75,8 @@ def network_up(opts, say) -> None:
 
 def _download(url: str, dest: str, what: str) -> None:
     if url.lower().startswith("nfs:"):
-        raise InstallerError(f"{what} over NFS is not supported yet; use http(s), ftp or file")
+        nfs.fetch_file(url, dest)
+        return
     for attempt in range(5):       # the network may need a moment after DHCP
         try:   # https: urllib checks the certificate against the system's CA store
             with urllib.request.urlopen(url, timeout=30) as resp, open(dest, "wb") as out:

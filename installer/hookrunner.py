@@ -9,7 +9,7 @@ import os
 import tempfile
 import urllib.request
 
-from . import runner
+from . import nfs, runner
 from .config import Hook
 from .errors import InstallerError
 
@@ -23,12 +23,23 @@ class HookError(InstallerError):
 
 def fetch(hook: Hook, timeout: float = 60) -> bytes:
     if hook.type == "nfs":
-        raise HookError(f"cannot fetch {hook.location}: NFS hooks need the installer environment")
+        with tempfile.TemporaryDirectory(prefix="hook-nfs-") as tmp:
+            try:
+                nfs.fetch_file(hook.location, os.path.join(tmp, "script"))
+            except InstallerError as exc:
+                raise HookError(f"cannot fetch {hook.location}: {exc}") from None
+            with open(os.path.join(tmp, "script"), "rb") as f:
+                data = f.read(MAX_SCRIPT_BYTES + 1)
+        return _checked(hook, data)
     try:
         with urllib.request.urlopen(hook.location, timeout=timeout) as resp:
             data = resp.read(MAX_SCRIPT_BYTES + 1)
     except (OSError, ValueError) as exc:
         raise HookError(f"cannot fetch {runner.SECRETS.mask(hook.location)}: {exc}") from None
+    return _checked(hook, data)
+
+
+def _checked(hook: Hook, data: bytes) -> bytes:
     if len(data) > MAX_SCRIPT_BYTES:
         raise HookError(f"{hook.location} is larger than {MAX_SCRIPT_BYTES} bytes")
     if not data.startswith(b"#!"):

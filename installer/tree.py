@@ -14,7 +14,7 @@ import shutil
 import urllib.parse
 import urllib.request
 
-from . import runner
+from . import nfs, runner
 from .errors import InstallerError
 
 MEDIA = "/run/install/media"
@@ -32,9 +32,10 @@ class Tree:
             self.location, self.opener = _credentials(self.location)
         self.cache_dir = cache_dir
         self.info: configparser.ConfigParser | None = None
+        self.label: str | None = None      # how to name it when location is a mount point
 
     def describe(self) -> str:
-        return runner.SECRETS.mask(self.location)
+        return runner.SECRETS.mask(self.label or self.location)
 
     def fetch(self, name: str) -> str:
         """A local path for a file of the tree (downloaded when the tree is remote)."""
@@ -135,15 +136,17 @@ def sha256(path: str) -> str:
     return h.hexdigest()
 
 
-def location(cfg) -> str:
-    """Where the product tree comes from: the first <source>, or the installer media."""
+def open_tree(cfg, cache_dir: str | None = None) -> Tree:
+    """The product tree of the first <source>, or of the installer media. An NFS export is
+    mounted read-only and then read as a local tree."""
     src = cfg.sources[0] if cfg.sources else None
     if src is None or src.type == "local":
-        return os.environ.get("XENHOST_TREE", MEDIA)
+        return Tree(os.environ.get("XENHOST_TREE", MEDIA), cache_dir)
     if src.type == "nfs":
-        raise InstallerError("NFS product sources are not supported yet; serve the tree over HTTP "
-                             "(source type=\"url\") or use the installer media")
-    return src.location
+        tree = Tree(nfs.mount_dir(src.location), cache_dir)
+        tree.label = f"{src.location} (NFS)"
+        return tree
+    return Tree(src.location, cache_dir)
 
 
 def signature_required(cfg) -> bool:

@@ -16,6 +16,7 @@ def run_dir(tmp_path, monkeypatch):
     monkeypatch.setattr(boot, "LOG", str(tmp_path / "installer.log"))
     monkeypatch.setattr(boot, "EVENTS", str(tmp_path / "events.jsonl"))
     monkeypatch.setattr(boot.time, "sleep", lambda s: None)
+    monkeypatch.setattr(boot.nfs, "MOUNTS", str(tmp_path / "nfs"))
     return tmp_path
 
 
@@ -27,8 +28,20 @@ def test_answer_file_over_http_and_file(run_dir, http_dir):
     with pytest.raises(InstallerError, match="cannot fetch the answer file http://127.0.0.1:.*/missing.xml"):
         boot.fetch_answerfile(f"{url}/missing.xml")
     assert open(boot.fetch_answerfile(f"file://{www}/a.xml")).read() == "<installation/>"
-    with pytest.raises(InstallerError, match="NFS is not supported yet"):
-        boot.fetch_answerfile("nfs://192.0.2.1/a.xml")
+    # no NFS server here (and no NFS client in this kernel): a clear error, quickly
+    with pytest.raises(InstallerError, match="cannot mount the NFS export 127.0.0.1:/nowhere"):
+        boot.fetch_answerfile("nfs://127.0.0.1/nowhere/a.xml")
+
+
+@pytest.mark.parametrize("location,want", [
+    ("nfs://srv/exports/a.xml", ("srv", "/exports/a.xml")),
+    ("nfs://srv:/exports/a.xml", ("srv", "/exports/a.xml")),
+    ("srv.example:/x/tree/", ("srv.example", "/x/tree")),
+    ("10.0.0.1:/", ("10.0.0.1", "/")),
+])
+def test_nfs_locations_in_xcp_ng_forms(location, want):
+    from installer import nfs
+    assert nfs.split(location) == want
 
 
 def test_answerfile_generator_output_is_the_answer_file(run_dir, http_dir):

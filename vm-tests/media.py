@@ -10,13 +10,15 @@ import http.server
 import json
 import os
 import re
+import shutil
+import socket
 import subprocess
 import threading
 import time
 
 import pytest
 
-from harness import VM
+from harness import VM, free_port
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ARTIFACTS = os.path.join(ROOT, "build", "vm-tests")
@@ -62,6 +64,62 @@ def www(tmp_path):
     server.shutdown()
 
 
+GANESHA_CONF = """\
+NFS_CORE_PARAM {{ NFS_Port = {port}; Bind_addr = 127.0.0.1; Protocols = 4;
+                 Enable_NLM = false; Enable_RQUOTA = false; Enable_UDP = false; }}
+NFSV4 {{ Graceless = true; RecoveryRoot = {state}; }}
+NFS_KRB5 {{ Active_krb5 = false; }}
+EXPORT_DEFAULTS {{ Access_Type = None; }}
+EXPORT {{ Export_Id = 1; Path = {export}; Pseudo = /export; Access_Type = RO; Squash = None;
+          Protocols = 4; Transports = TCP; SecType = sys; FSAL {{ Name = VFS; }} }}
+LOG {{ Default_Log_Level = EVENT; }}
+"""
+
+
+@pytest.fixture
+def nfs_server(tmp_path):
+    """(export directory, port): a real NFSv4 server (NFS-Ganesha, user space: this kernel has no
+    nfsd) exporting the directory read-only as /export on 127.0.0.1 only; stopped by its PID."""
+    export, state = tmp_path / "export", tmp_path / "ganesha-state"
+    export.mkdir()
+    state.mkdir()
+    port = free_port()
+    conf = tmp_path / "ganesha.conf"
+    conf.write_text(GANESHA_CONF.format(port=port, state=state, export=export))
+    log = os.path.join(ARTIFACTS, "ganesha.log")
+    os.makedirs(ARTIFACTS, exist_ok=True)
+    proc = subprocess.Popen(["ganesha.nfsd", "-F", "-f", str(conf), "-L", log, "-p", str(tmp_path / "ganesha.pid")],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            assert proc.poll() is None, f"ganesha.nfsd exited ({proc.returncode}); see {log}"
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                assert time.monotonic() < deadline, f"ganesha.nfsd does not listen on {port}; see {log}"
+                time.sleep(0.2)
+        yield export, port
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def copy_tree(src: str, dest: str) -> None:
+    """A real copy (hard links where possible): an NFS client cannot follow our symlinks."""
+    def link(s, d):
+        try:
+            os.link(s, d)
+        except OSError:
+            shutil.copy2(s, d)
+    shutil.copytree(src, dest, copy_function=link)
+
+
 @pytest.fixture
 def ssh_key(tmp_path):
     key = tmp_path / "id"
@@ -92,13 +150,14 @@ def answerfile(key: str, hostname: str, network: str, source: str = '<source typ
 
 
 def boot_iso(name: str, iso: str, disk: str, port: int, args: str, firmware: str = "bios",
-             extra_disks: list[str] | None = None) -> VM:
+             extra_disks: list[str] | None = None, nfs_port: int | None = None) -> VM:
     """Boot the ISO and, at GRUB's command line over the serial console, give the installer's boot
     line with args (as an operator editing the entry would)."""
     out = os.path.join(ARTIFACTS, name)
     os.makedirs(out, exist_ok=True)
     vm = VM("installer", disk, firmware, out, memory_mib=1024, cdrom=iso, extra_disks=extra_disks,
-            guestfwd=[f"{SERVER}:80=127.0.0.1:{port}"]).start()
+            guestfwd=[f"{SERVER}:80=127.0.0.1:{port}"]
+            + ([f"{SERVER}:2049=127.0.0.1:{nfs_port}"] if nfs_port else [])).start()
     vm.wait_for(r"install with serial console", 300)
     vm.send(b"c")
     vm.wait_for(r"grub> ", 60)

@@ -2,7 +2,8 @@
 
 1. BIOS, unattended, answer file over HTTP (answerfile=http://...), typed at GRUB's command line
    over the serial console as an operator editing the entry would.
-2. UEFI (OVMF), unattended, static IPv4 for the installer and the host, a second disk as guest disk.
+2. UEFI (OVMF), unattended, static IPv4 for the installer and the host, a second disk as guest disk;
+   the answer file and the product tree come over NFS (a real NFSv4 server on 127.0.0.1).
 4. An answer file naming a missing disk: a clear failure on the console, the disk untouched.
 5. The VM killed in the middle of laydown, then a clean re-install onto the same disk.
 
@@ -18,8 +19,8 @@ import time
 import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from media import (SERVER, answerfile, blank_disk, boot_iso, booted_host, iso, record,  # noqa: E402,F401
-                   run_install, ssh_key, www)
+from media import (SERVER, answerfile, blank_disk, boot_iso, booted_host, copy_tree, iso,  # noqa: E402,F401
+                   nfs_server, record, run_install, ssh_key, www)
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="vm-tests need root (image builds)")
 DHCP = '<admin-interface name="eth0" proto="dhcp"/>'
@@ -41,19 +42,24 @@ def test_iso_bios_unattended_install_over_http(iso, www, ssh_key, tmp_path):
     record("1 ISO BIOS, answer file over HTTP", timings)
 
 
-def test_iso_uefi_static_two_disks(iso, www, ssh_key, tmp_path):
-    root, port = www
+def test_iso_uefi_static_two_disks_over_nfs(iso, www, nfs_server, ssh_key, tmp_path):
+    _root, port = www
+    export, nfs_port = nfs_server
     hostname = "xh-iso-uefi.vm-test.invalid"
-    (root / "a.xml").write_text(answerfile(ssh_key[1], hostname, STATIC, extra="<guest-disk>vdb</guest-disk>"))
+    copy_tree(os.path.join(os.path.dirname(iso), "..", "..", "product", "current"), str(export / "tree"))
+    (export / "a.xml").write_text(answerfile(ssh_key[1], hostname, STATIC, extra="<guest-disk>vdb</guest-disk>",
+                                             source=f'<source type="nfs">{SERVER}:/export/tree</source>'))
     disk = blank_disk(str(tmp_path / "disk.img"))
     guest = blank_disk(str(tmp_path / "guest.img"), size=20 << 30)
     timings: dict[str, float] = {}
     # the installer's own network is static too; ';' would end a GRUB command unquoted
     args = ("network_device=eth0 'network_config=static:ip=10.0.2.15;netmask=255.255.255.0;"
-            "gateway=10.0.2.2;dns=10.0.2.3' " + UNATTENDED)
-    vm = boot_iso("iso-uefi-static", iso, disk, port, args, firmware="uefi", extra_disks=[guest])
+            f"gateway=10.0.2.2;dns=10.0.2.3' answerfile=nfs://{SERVER}/export/a.xml atexit=poweroff")
+    vm = boot_iso("iso-uefi-static", iso, disk, port, args, firmware="uefi", extra_disks=[guest],
+                  nfs_port=nfs_port)
     run_install(vm, timings)
     assert "installer: network: eth0 10.0.2.15/24" in vm.console()
+    assert f"product tree {SERVER}:/export/tree" in vm.console(), vm.console()[-3000:]
     with booted_host("iso-uefi-static", disk, "uefi", ssh_key[0], hostname, "10.0.2.15/24", timings,
                      extra_disks=[guest]) as ssh:
         pvs = dict(line.split() for line in ssh("pvs --noheadings -o pv_name,vg_name").splitlines())
@@ -61,7 +67,7 @@ def test_iso_uefi_static_two_disks(iso, www, ssh_key, tmp_path):
         assert len(set(pvs.values())) == 1 and next(iter(pvs.values())).startswith("VG_XenStorage-")
         assert "iface xenbr0 inet static" in ssh("cat /etc/network/interfaces")
         assert ssh("test -d /sys/firmware/efi && echo uefi").strip() == "uefi"
-    record("2 ISO UEFI, static IPv4, guest disk", timings)
+    record("2 ISO UEFI, static IPv4, guest disk, NFS", timings)
 
 
 def test_iso_install_naming_a_missing_disk_fails_clearly_and_writes_nothing(iso, www, ssh_key, tmp_path):

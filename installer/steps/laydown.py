@@ -8,7 +8,7 @@ import subprocess
 import tempfile
 
 from ..errors import InstallerError
-from ..tree import Tree, location, release_sha256, sha256, signature_required
+from ..tree import Tree, open_tree, release_sha256, sha256, signature_required
 from .base import dry_run
 
 TITLE = "Installing the host system"
@@ -48,7 +48,7 @@ def run(ctx, step) -> None:
     target.mount(disk.part_path("root"), "/", "ext4")
     target.mount(disk.part_path("logs"), "/var/log", "ext4")
     cache = target.path(DOWNLOADS)
-    tree = Tree(location(ctx.cfg), cache_dir=cache)
+    tree = open_tree(ctx.cfg, cache_dir=cache)
     ctx.log(f"product tree: {tree.describe()}")
     # prepare warned about a disabled check and hashed a local tree's files (read-only media);
     # a remote tree's files are downloaded only now, so they are hashed only now

@@ -2,7 +2,7 @@
 import tempfile
 
 from ..errors import InstallerError
-from ..tree import Tree, location, signature_required
+from ..tree import open_tree, signature_required
 from .base import dry_run
 
 TITLE = "Preparing"
@@ -42,7 +42,7 @@ def run(ctx, step) -> None:
                              "reinstall over a backup) are not implemented for real runs yet")
     ctx.machine_disks = {d.path: d for d in live.disks}
     with tempfile.TemporaryDirectory(prefix="tree-") as tmp:   # remote: just the small manifest
-        tree = Tree(location(ctx.cfg), cache_dir=tmp)
+        tree = open_tree(ctx.cfg, cache_dir=tmp)
         tree.verify(signature_required(ctx.cfg), ctx.warn, files=not tree.remote)
     ctx.log(f"product tree {tree.describe()} verified")
     for line in ctx.plan_text.splitlines():
