@@ -49,10 +49,18 @@ def jsonl_sink(stream: TextIO) -> Callable[[dict], None]:
 
 
 def text_sink(stream: TextIO = sys.stderr) -> Callable[[dict], None]:
-    """Human-readable progress for a console or serial line."""
+    """Human-readable progress for a console or serial line (progress: a line per tenth of a step)."""
+    tenths: dict[str, int] = {}
+
     def write(event: dict) -> None:
         t = event["type"]
-        if t == "step-start":
+        if t == "progress":
+            tenth = int(event["ratio"] * 10)
+            if tenth <= tenths.get(event["step"], 0) or tenth >= 10:
+                return
+            tenths[event["step"]] = tenth
+            line = f"      {tenth * 10}% ({event['overall'] * 100:.0f}% of the install)"
+        elif t == "step-start":
             line = f"[{event['index']}/{event['total']}] {event['title']}..."
         elif t == "step-end":
             line = f"      done in {event['duration']:.1f}s"

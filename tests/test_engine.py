@@ -148,3 +148,14 @@ def test_every_mode_dry_runs(example, machine_name):
     cfg, _ = parse_file(EXAMPLES / f"{example}.xml")
     outcome, events, _ = run(cfg, machine_name)
     assert outcome.success and events[-1]["status"] == "success"
+
+
+def test_text_progress_prints_one_line_per_tenth_of_a_step():
+    buf = io.StringIO()
+    sink = text_sink(buf)
+    for r in (0.01, 0.05, 0.12, 0.13, 0.55, 0.99, 1.0):
+        sink({"type": "progress", "step": "laydown", "ratio": r, "overall": 0.4 + r / 7})
+    sink({"type": "progress", "step": "finish", "ratio": 0.3, "overall": 0.95})
+    lines = buf.getvalue().splitlines()
+    assert [ln.split("%")[0].strip() for ln in lines] == ["10", "50", "90", "30"]
+    assert lines[0].endswith("(42% of the install)")

@@ -65,9 +65,9 @@ class VM:
                 "-serial", "chardev:ser0", "-no-reboot",
                 "-drive", f"file={self.disk},format=raw,if=virtio",
                 *[a for d in self.extra_disks for a in ("-drive", f"file={d},format=raw,if=virtio")],
-                "-nic", f"user,restrict=on,model=virtio-net-pci,hostfwd=tcp:127.0.0.1:{self.ssh_port}-:22{fwd}{tftp}"]
-        if self.netboot:
-            argv += ["-boot", "order=nc"]
+                "-netdev", f"user,id=net0,restrict=on,hostfwd=tcp:127.0.0.1:{self.ssh_port}-:22{fwd}{tftp}",
+                # network boot first (SeaBIOS and OVMF both honour bootindex)
+                "-device", "virtio-net-pci,netdev=net0" + (",bootindex=0" if self.netboot else "")]
         if self.cdrom:
             argv += ["-drive", f"file={self.cdrom},media=cdrom,readonly=on", "-boot", "order=dc"]
         if self.firmware == "uefi":
