@@ -42,7 +42,9 @@ LOADERS = {
     ("bios", "pxelinux"): (["pxelinux.0", "ldlinux.c32", "vmlinuz", "initrd.img"], ["pxelinux.cfg/default"],
                            "pxelinux.0", "PXELINUX"),
     ("uefi", "grub"): (["vmlinuz", "initrd.img"], ["grub/grub.cfg"], "grub/x86_64-efi/core.efi", "GNU GRUB"),
-    ("bios", "ipxe"): ([], ["xenhost.ipxe"], "xenhost.ipxe", "iPXE"),   # kernel and initrd over HTTP
+    # kernel and initrd over HTTP; SeaBIOS shows iPXE's banner on VGA only, but only the iPXE
+    # script puts initrd= first on the kernel's command line
+    ("bios", "ipxe"): ([], ["xenhost.ipxe"], "xenhost.ipxe", "Command line: initrd=initrd.img boot=live"),
 }
 
 
