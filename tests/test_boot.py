@@ -94,3 +94,15 @@ def test_https_answer_file_needs_a_trusted_certificate(run_dir, tmp_path, monkey
         assert open(boot.fetch_answerfile(url)).read() == "<installation/>"
     finally:
         server.shutdown()
+
+
+def test_without_an_answer_file_the_installer_says_so_and_touches_nothing(run_dir, monkeypatch, capsys):
+    """A medium booted by accident (no answerfile= on the boot line) must never install."""
+    monkeypatch.setattr(boot.cmdline, "read_proc", lambda: "boot=live quiet console=nosuchtty0")
+    called = []
+    monkeypatch.setattr(boot, "network_up", lambda *a: called.append("network"))
+    monkeypatch.setattr(boot, "fetch_answerfile", lambda *a: called.append("fetch"))
+    assert boot.main() == 0
+    err = capsys.readouterr().err
+    assert "the interactive installer is not available yet" in err and "Nothing was touched" in err
+    assert called == []
