@@ -9,7 +9,8 @@ PATH = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
 
 
 def table(data: dict[str, dict[str, float]]) -> str:
-    phases = list(dict.fromkeys(p for t in data.values() for p in t))
+    first = ["installer boot", "install", "first boot to host ready"]
+    phases = list(dict.fromkeys(first + [p for t in data.values() for p in t]))
     rows = [["scenario", *phases, "total"]]
     for name, t in sorted(data.items()):
         rows.append([name, *(f"{t[p]:.0f} s" if p in t else "-" for p in phases), f"{sum(t.values()):.0f} s"])
