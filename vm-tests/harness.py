@@ -163,6 +163,17 @@ class VM:
                 "-o", "LogLevel=ERROR", "root@127.0.0.1", command]
         return subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
 
+    def ssh_ok(self, key: str, command: str, tries: int = 10) -> str:
+        """command's output; retried while SSH itself fails (255: sshd starts right after the
+        HOST READY line), and asserted to succeed."""
+        for _ in range(tries):
+            r = self.ssh(key, command)
+            if r.returncode != 255:
+                break
+            time.sleep(5)
+        assert r.returncode == 0, f"{command}: {r.returncode} {r.stderr}"
+        return r.stdout
+
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:
             self.proc.terminate()

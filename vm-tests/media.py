@@ -197,13 +197,7 @@ def booted_host(name: str, disk: str, firmware: str, key: str, hostname: str, ad
         assert m.group(3) == "xenbr0" and m.group(4).startswith(address), m.group(0)
 
         def ssh(cmd: str) -> str:
-            for _ in range(10):   # sshd starts right after the ready line
-                r = host.ssh(key, cmd)
-                if r.returncode != 255:
-                    break
-                time.sleep(5)
-            assert r.returncode == 0, f"{cmd}: {r.returncode} {r.stderr}"
-            return r.stdout
+            return host.ssh_ok(key, cmd)
 
         info = dict(re.findall(r"^(\w+)\s*:\s*(.*)$", ssh("xl info"), re.M))
         assert (info["xen_major"], info["xen_minor"]) == ("4", "20")

@@ -110,13 +110,7 @@ def test_install_and_boot(firmware, network, built, artifacts, ssh_key, tmp_path
         assert "GNU GRUB" in vm.console() and "(XEN) Xen version 4.20" in vm.console()
 
         def ssh(cmd: str) -> str:
-            for _ in range(10):   # sshd starts right after the ready line
-                r = vm.ssh(ssh_key["private"], cmd)
-                if r.returncode != 255:
-                    break
-                time.sleep(5)
-            assert r.returncode == 0, f"{cmd}: {r.returncode} {r.stderr}"
-            return r.stdout
+            return vm.ssh_ok(ssh_key["private"], cmd)
 
         info = dict(re.findall(r"^(\w+)\s*:\s*(.*)$", ssh("xl info"), re.M))
         assert (info["xen_major"], info["xen_minor"]) == ("4", "20")

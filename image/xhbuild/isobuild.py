@@ -51,8 +51,7 @@ def build(force: bool = False) -> str:
         return iso
     stage = os.path.join(out_dir, "stage")
     os.makedirs(os.path.join(stage, "boot", "grub"))
-    shutil.copytree(live, os.path.join(stage, "live"), copy_function=os.link,
-                    ignore=shutil.ignore_patterns("*.json"))
+    shutil.copytree(live, os.path.join(stage, "live"), copy_function=os.link)
     shutil.copytree(tree, os.path.join(stage, "xenhost"), copy_function=os.link)
     with open(os.path.join(stage, "boot", "grub", "grub.cfg"), "w") as f:
         f.write(MENU.format(brand=p.brand, version=p.version))

@@ -3,12 +3,11 @@
 The squashfs is the installer environment plus the installer package and its boot-time service, in
 one file so that live-boot's fetch= can load it over HTTP on a network boot.
 
-  CACHE/live/<key>/{vmlinuz, initrd.img, filesystem.squashfs, sizes.json}
+  CACHE/live/<key>/live/{vmlinuz, initrd.img, filesystem.squashfs}
 """
 from __future__ import annotations
 
 import glob
-import json
 import os
 import shutil
 
@@ -45,10 +44,8 @@ def build(force: bool = False) -> str:
     run(["mksquashfs", stage, os.path.join(out, "filesystem.squashfs"), "-comp", "xz", "-Xbcj", "x86",
          "-b", "1M", "-noappend", "-no-progress", "-quiet", "-e", "boot"])
     shutil.rmtree(stage)
-    sizes = {name: os.path.getsize(os.path.join(out, name)) for name in FILES}
-    with open(os.path.join(out, "sizes.json"), "w") as f:
-        json.dump(sizes, f)
-    say("live system: " + ", ".join(f"{n} {s / 2**20:.1f} MiB" for n, s in sizes.items()))
+    say("live system: " + ", ".join(f"{n} {os.path.getsize(os.path.join(out, n)) / 2**20:.1f} MiB"
+                                    for n in FILES))
     return finished("live", k, base, out)
 
 
@@ -60,4 +57,3 @@ def _add(src: str, dest: str) -> None:
         shutil.copy2(s, d, follow_symlinks=False)
     shutil.copytree(src, dest, symlinks=True, dirs_exist_ok=True, copy_function=copy,
                     ignore=shutil.ignore_patterns("__pycache__"))
-

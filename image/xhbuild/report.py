@@ -32,16 +32,15 @@ def _size(path: str) -> int:
 
 
 def _build_seconds(result: str) -> str:
-    for parent in (os.path.dirname(result), os.path.dirname(os.path.dirname(result))):
-        marker = os.path.join(parent, "complete")
-        if os.path.exists(marker):
-            text = open(marker).read().strip()
-            return f"{float(text):.0f} s" if text else "-"
-    return "-"
+    """The build time finished() wrote into the build's completion marker, beside its result."""
+    with open(os.path.join(os.path.dirname(result), "complete")) as f:
+        text = f.read().strip()
+    return f"{float(text):.0f} s" if text else "-"
 
 
 def render() -> str:
     rows = [("item", "size", "build time")]
+    timed: set[str] = set()
     for kind, what, rel in ITEMS:
         current = os.path.join(CACHE, kind, "current")
         if not os.path.exists(current):
@@ -49,15 +48,12 @@ def render() -> str:
             continue
         result = os.path.realpath(current)
         path = result if not rel else os.path.join(result, rel)
-        shown = _build_seconds(result) if (kind, what) == _first_of(kind) else '"'
+        shown = '"' if kind in timed else _build_seconds(result)
+        timed.add(kind)
         rows.append((what, f"{_size(path) / MiB:.1f} MiB", shown))
     width = [max(len(r[i]) for r in rows) for i in range(3)]
     lines = ["  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, width)))
              for r in rows]
     lines.insert(1, "-" * len(lines[0]))
     return "\n".join(lines) + "\n(build time: of the cached build that produced the item; \" = same build)\n"
-
-
-def _first_of(kind: str) -> tuple[str, str]:
-    return next((k, w) for k, w, _ in ITEMS if k == kind)
 
