@@ -189,9 +189,9 @@ def booted_host(name: str, disk: str, firmware: str, key: str, hostname: str, ad
     """Boot the installed disk to HOST READY and check it over SSH as the install-to-disk scenarios
     do (Xen 4.20, hostname, management address, the local SR); yields ssh(command) -> stdout for
     the scenario's own checks, and stops the VM after."""
-    host = VM("host", disk, firmware, os.path.join(ARTIFACTS, name), extra_disks=extra_disks).start()
+    host = VM("host", disk, firmware, os.path.join(ARTIFACTS, name), extra_disks=extra_disks)
     try:
-        m = host.wait_for(r"HOST READY: xen=(\S+) hostname=(\S+) management=(\S+) address=(\S+)", BOOT_TIMEOUT)
+        m = host.boot_until(r"HOST READY: xen=(\S+) hostname=(\S+) management=(\S+) address=(\S+)", BOOT_TIMEOUT)
         timings["first boot to host ready"] = time.monotonic() - host.started
         assert m.group(1).startswith("4.20") and m.group(2) == hostname, m.group(0)
         assert m.group(3) == "xenbr0" and m.group(4).startswith(address), m.group(0)

@@ -98,10 +98,10 @@ def test_install_and_boot(firmware, network, built, artifacts, ssh_key, tmp_path
     assert res.returncode == 0, f"install failed:\n{res.stderr[-3000:]}"
     assert PASSWORD not in open(os.path.join(out, "installer.log")).read()
 
-    vm = VM(name, image, firmware, out).start()
+    vm = VM(name, image, firmware, out)
     try:
-        m = vm.wait_for(r"HOST READY: xen=(\S+) hostname=(\S+) management=(\S+) address=(\S+)",
-                        BOOT_TIMEOUT)
+        m = vm.boot_until(r"HOST READY: xen=(\S+) hostname=(\S+) management=(\S+) address=(\S+)",
+                          BOOT_TIMEOUT)
         timings["first boot to host ready"] = time.monotonic() - vm.started
         xen, host, iface, addr = m.groups()
         assert xen.startswith("4.20"), m.group(0)
