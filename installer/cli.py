@@ -205,10 +205,14 @@ def masked_file(path: str) -> str:
 
 
 def run_engine(cfg, plan, stream, masked: str, plan_text: str, events_path: str | None,
-               log_path: str | None, dry_run: bool) -> engine.Outcome:
-    """Text progress on stream, JSON lines to events_path, then the engine."""
+               log_path: str | None, dry_run: bool, sink=None) -> engine.Outcome:
+    """Text progress on stream (if any), events to sink (if any) and as JSON lines to events_path,
+    then the engine."""
     events = Events()
-    events.add_sink(text_sink(stream))
+    if stream is not None:
+        events.add_sink(text_sink(stream))
+    if sink is not None:
+        events.add_sink(sink)
     if events_path:
         events.add_sink(jsonl_sink(open(events_path, "w")))
     ctx = engine.Context(cfg, plan, events, dry_run=dry_run, run_hooks=not dry_run, plan_text=plan_text,

@@ -64,6 +64,15 @@ class NIC:
 
 
 @dataclass
+class Installation:
+    """What the probe read from an existing installation's root file system."""
+    disk: str                       # kernel name of the disk holding it
+    product: str = ""
+    version: str = ""
+    booted: bool = True             # its first boot ran to the end
+
+
+@dataclass
 class Machine:
     boot_mode: str = "bios"         # bios | uefi
     memory_mib: int = 0
@@ -72,6 +81,7 @@ class Machine:
     virtualization: str = ""        # vmx | svm | "" (none)
     disks: list[Disk] = field(default_factory=list)
     nics: list[NIC] = field(default_factory=list)
+    installations: list[Installation] = field(default_factory=list)
     schema: int = SCHEMA_VERSION
 
     def find_disk(self, path: str) -> Disk | None:
@@ -120,7 +130,9 @@ def from_dict(data: dict, where: str = "<machine>") -> Machine:
         parts = [_build(Partition, p, f"{where}: disks[{i}]") for p in d.pop("partitions", [])]
         disks.append(_build(Disk, {**d, "partitions": parts}, f"{where}: disks[{i}]"))
     nics = [_build(NIC, n, f"{where}: nics[{i}]") for i, n in enumerate(data.pop("nics", []))]
-    return _build(Machine, {**data, "disks": disks, "nics": nics}, where)
+    found = [_build(Installation, n, f"{where}: installations[{i}]")
+             for i, n in enumerate(data.pop("installations", []))]
+    return _build(Machine, {**data, "disks": disks, "nics": nics, "installations": found}, where)
 
 
 def load(path: str | Path) -> Machine:

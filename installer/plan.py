@@ -6,14 +6,13 @@ import re
 import uuid
 from dataclasses import dataclass, field
 
-from . import layout
+from . import layout, offers
 from .config import DiskRef, InstallConfig, Mode, _plain
 from .errors import PlanError
 from .layout import GIB, MIB, PlannedPartition, partition_path
 from .machine import Disk, Machine
 from .product import DEFAULT as DEFAULT_PRODUCT, Product
 
-MIN_RAM_MIB = 1024
 
 
 @dataclass(frozen=True)
@@ -303,12 +302,7 @@ class _Planner:
                 "ipv4": _plain(iface.ipv4), "ipv6": _plain(iface.ipv6)}
 
     def machine_checks(self) -> None:
-        if self.machine.memory_mib and self.machine.memory_mib < MIN_RAM_MIB:
-            self.warnings.append(f"this machine has {self.machine.memory_mib} MiB of RAM; at least "
-                                 f"{MIN_RAM_MIB} MiB is needed to run guests")
-        if not self.machine.virtualization:
-            self.warnings.append("the CPU shows no hardware virtualization (VT-x/AMD-V): only PV "
-                                 "guests will run")
+        self.warnings += offers.hardware_warnings(self.machine)
 
 
 def make_plan(cfg: InstallConfig, machine: Machine, ids: Ids = FIXED_IDS,

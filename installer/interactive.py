@@ -1,0 +1,124 @@
+"""The interactive installer's side effects, behind one small interface the wizard calls: apply a
+keymap, verify a source, install, open a shell, reboot. Backend does them for real in the installer
+environment; DryRunBackend plans against a (recorded) machine and runs the engine in dry-run mode.
+"""
+from __future__ import annotations
+
+import datetime
+import os
+import subprocess
+from typing import Callable
+
+from . import runner
+from .config import InstallConfig, Source
+from .errors import InstallerError
+from .machine import Machine
+from .product import DEFAULT as DEFAULT_PRODUCT
+
+LOG_DIR = "/var/log/installer"      # on the target (steps/finish.py)
+
+
+def eula_text(tree_dir: str | None) -> str:
+    """The license shown before the install: the product tree's EULA."""
+    for path in ([os.path.join(tree_dir, "EULA")] if tree_dir else []):
+        try:
+            with open(path, encoding="utf-8", errors="replace") as f:
+                return f.read()
+        except OSError:
+            pass
+    return ""
+
+
+def answer_xml(cfg: InstallConfig) -> str:
+    from . import answerfile_writer
+    stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    return answerfile_writer.to_xml(cfg, comment=f"written by the {DEFAULT_PRODUCT.brand} "
+                                    f"{DEFAULT_PRODUCT.version} interactive installer on {stamp}")
+
+
+class Backend:
+    """The real thing, inside the installer environment."""
+    dry_run = False
+    run_dir = "/run/install"
+    saved_answerfile = f"{LOG_DIR}/answerfile.xml"
+
+    def __init__(self, machine: Machine):
+        self.machine = machine
+        self.keymaps: list[str] = []
+
+    def set_keymap(self, keymap: str) -> None:
+        self.keymaps.append(keymap)
+        runner.run(["loadkeys", keymap], check=False)
+
+    def verify_source(self, source: Source) -> str:
+        from . import tree
+        cfg = InstallConfig(sources=[source])
+        t = tree.open_tree(cfg, os.path.join(self.run_dir, "tree-cache"))
+        warnings: list[str] = []
+        info = t.verify(tree.signature_required(cfg), warnings.append)
+        general = info["general"]
+        return (f"Verified: {general.get('name', '?')} {general.get('version', '?')}, signed manifest and "
+                f"{len(info['checksums'])} files match." + (" " + " ".join(warnings) if warnings else ""))
+
+    def install(self, cfg: InstallConfig, sink: Callable[[dict], None]):
+        """Plan against this machine and run the engine; every event also goes to sink."""
+        from .cli import new_ids, render_plan, run_engine
+        from .engine import Outcome
+        from .errors import PlanError
+        from .plan import make_plan
+        try:
+            plan = make_plan(cfg, self.machine, new_ids())
+        except PlanError as exc:
+            return Outcome(False, "plan", "; ".join(exc.problems))
+        os.makedirs(self.run_dir, exist_ok=True)
+        return run_engine(cfg, plan, None, answer_xml(cfg), render_plan(plan), self.events_path(),
+                          self.log_path(), self.dry_run, sink=sink)
+
+    def events_path(self) -> str:
+        return os.path.join(self.run_dir, "events.jsonl")
+
+    def log_path(self) -> str:
+        return os.path.join(self.run_dir, "installer.log")
+
+    def log_paths(self) -> list[str]:
+        return [self.log_path(), self.events_path()]
+
+    def shell(self) -> None:
+        print("Type exit to return to the installer.", flush=True)
+        subprocess.run(["/bin/bash", "-l"])
+
+    def reboot(self) -> None:
+        subprocess.run(["systemctl", "reboot"])
+
+
+class DryRunBackend(Backend):
+    """Plans against the given machine and runs the engine in dry-run mode: no disk, no keymap,
+    no shell, no reboot; what would have happened is recorded in `actions`."""
+    dry_run = True
+
+    def __init__(self, machine: Machine, run_dir: str):
+        super().__init__(machine)
+        self.run_dir = run_dir
+        self.saved_answerfile = os.path.join(run_dir, "answerfile.xml")
+        self.actions: list[str] = []
+
+    def set_keymap(self, keymap: str) -> None:
+        self.keymaps.append(keymap)
+        self.actions.append(f"loadkeys {keymap}")
+
+    def verify_source(self, source: Source) -> str:
+        if source.type == "local" and not os.environ.get("XENHOST_TREE"):
+            raise InstallerError("dry run: no local product tree (set XENHOST_TREE to a built tree)")
+        return super().verify_source(source)
+
+    def install(self, cfg: InstallConfig, sink: Callable[[dict], None]):
+        os.makedirs(self.run_dir, exist_ok=True)
+        with open(self.saved_answerfile, "w") as f:
+            f.write(answer_xml(cfg))
+        return super().install(cfg, sink)
+
+    def shell(self) -> None:
+        self.actions.append("shell")
+
+    def reboot(self) -> None:
+        self.actions.append("reboot")

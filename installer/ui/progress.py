@@ -1,0 +1,108 @@
+"""The install's progress (driven by the engine's events) and its outcome."""
+from __future__ import annotations
+
+import time
+
+import urwid
+
+from .widgets import blank, buttons as button_row, text
+
+LOG_LINES = 200
+
+
+class _Keys(urwid.WidgetWrap):
+    def __init__(self, widget, keys: dict):
+        self.keys = keys
+        super().__init__(widget)
+
+    def keypress(self, size, key):
+        if key in self.keys:
+            self.keys[key]()
+            return None
+        return super().keypress(size, key)
+
+
+class ProgressScreen:
+    title = "Installing"
+    help = "The install runs on its own: no key is needed. L shows or hides the log."
+    can_go_back = False
+
+    def __init__(self, app):
+        self.app = app
+        self.started = time.monotonic()
+        self.step = text("Preparing...")
+        self.elapsed = text("")
+        self.step_bar = urwid.ProgressBar("bar", "bar done", 0, 100)
+        self.overall_bar = urwid.ProgressBar("bar", "bar done", 0, 100)
+        self.last = text("")
+        self.log = urwid.SimpleFocusListWalker([])
+        self.log_shown = False
+        self.summary = urwid.Pile([self.step, blank(), text("This step:"), self.step_bar, blank(),
+                                   text("Whole install:"), self.overall_bar, blank(), self.elapsed, blank(),
+                                   self.last, blank(), text("L: show the log")])
+        self.body = urwid.WidgetPlaceholder(urwid.Filler(self.summary, valign="top"))
+        self._widget = _Keys(self.body, {"l": self.toggle_log, "L": self.toggle_log})
+
+    def widget(self) -> urwid.Widget:
+        return self._widget
+
+    def toggle_log(self) -> None:
+        self.log_shown = not self.log_shown
+        if self.log_shown:
+            self.body.original_widget = urwid.Frame(urwid.ListBox(self.log), footer=text("L: back to progress"))
+            if self.log:
+                self.log.set_focus(len(self.log) - 1)
+        else:
+            self.body.original_widget = urwid.Filler(self.summary, valign="top")
+
+    def tick(self) -> None:
+        self.elapsed.set_text(f"Elapsed: {int(time.monotonic() - self.started) // 60}:"
+                              f"{int(time.monotonic() - self.started) % 60:02d}")
+
+    def event(self, e: dict) -> None:
+        t = e["type"]
+        if t == "step-start":
+            self.step.set_text(f"Step {e['index']} of {e['total']}: {e['title']}")
+            self.step_bar.set_completion(0)
+            self.overall_bar.set_completion(100 * (e["index"] - 1) / e["total"])
+        elif t == "progress":
+            self.step_bar.set_completion(100 * e["ratio"])
+            self.overall_bar.set_completion(100 * e["overall"])
+        elif t == "step-end":
+            self.step_bar.set_completion(100)
+        elif t in ("log", "warning", "error"):
+            prefix = {"log": "", "warning": "WARNING: ", "error": "ERROR: "}[t]
+            line = f"{prefix}{e['message']}"
+            self.last.set_text(line[:300])
+            self.log.append(text(line))
+            del self.log[:-LOG_LINES]
+        elif t == "finished" and e.get("status") == "success":
+            self.overall_bar.set_completion(100)
+        self.tick()
+
+
+class DoneScreen:
+    can_go_back = False
+    help = "Reboot starts the installed host. Shell opens a root shell in the installer."
+
+    def __init__(self, app, outcome):
+        self.app = app
+        backend = app.session.backend
+        if outcome.success:
+            self.title = "Installation complete"
+            disk = app.config.primary_disk.disk.describe() if app.config.primary_disk else "its disk"
+            body = [text(f"The host is installed on {disk}."), blank(),
+                    text("Remove the installation media, then reboot into the new host."), blank(),
+                    text(f"The choices made here are saved on the host as an answer file: "
+                         f"{backend.saved_answerfile}")]
+            actions = [("Reboot", app.reboot)]
+        else:
+            self.title = "Installation FAILED"
+            body = [text(("error", f"The step '{outcome.failed_step}' failed:")), text(outcome.message),
+                    blank(), text("Logs: " + ", ".join(backend.log_paths()))]
+            actions = [("Shell", app.shell), ("Reboot", app.reboot)]
+        self.walker = urwid.SimpleFocusListWalker([*body, blank(), button_row(*actions)])
+        self.walker.set_focus(len(self.walker) - 1)
+
+    def widget(self) -> urwid.Widget:
+        return urwid.ListBox(self.walker)

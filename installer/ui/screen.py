@@ -1,0 +1,98 @@
+"""The base of every wizard screen: a title, named fields, a message line, Back/Next buttons.
+
+A screen copies its widgets' values into the shared Choices and asks installer.wizard to check
+them; it never decides anything itself.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import urwid
+
+from .. import wizard
+from ..machine import Machine
+from ..product import Product
+from .widgets import Named, blank, buttons, text
+
+if TYPE_CHECKING:
+    from ..interactive import Backend
+    from .app import App
+
+
+@dataclass
+class Session:
+    machine: Machine
+    choices: wizard.Choices
+    product: Product
+    eula: str
+    backend: "Backend"
+
+
+class Screen:
+    name = ""
+    title = ""
+    help = ""                       # F1
+    next_label = "Next"
+    can_go_back = True
+    start_on_next = False           # the cursor starts on Next rather than on the first field
+
+    def __init__(self, session: Session, app: "App"):
+        self.session, self.app = session, app
+        self.c = session.choices
+        self.fields: dict[str, Named] = {}
+        self.message = text("")
+        self.walker = urwid.SimpleFocusListWalker([])
+        self.rebuild()
+
+    # -- for subclasses ----------------------------------------------------------------------
+    def build(self) -> list[urwid.Widget]:
+        raise NotImplementedError
+
+    def keep(self) -> None:
+        """Copy what the widgets show into the choices, unchecked (Back keeps it too)."""
+
+    def check(self) -> wizard.Errors:
+        return {}
+
+    def refresh(self) -> None:
+        """Shown again: screens that depend on earlier answers rebuild here."""
+
+    # -- shared ----------------------------------------------------------------------------
+    def add(self, widget: Named) -> Named:
+        self.fields[widget.name] = widget
+        return widget
+
+    def rebuild(self) -> None:
+        self.fields = {}
+        body = self.build()
+        labels = (["Back"] if self.can_go_back else []) + [self.next_label]
+        actions = ([self.app.back] if self.can_go_back else []) + [self.app.next]
+        row = buttons(*zip(labels, actions))
+        row.focus_position = len(labels) - 1
+        self.walker[:] = [*body, blank(), self.message, row]
+        first = next(i for i, w in enumerate(self.walker) if w.selectable())
+        self.walker.set_focus(len(self.walker) - 1 if self.start_on_next else first)
+
+    def save(self) -> wizard.Errors:
+        self.keep()
+        errors = self.check()
+        self.show_errors(errors)
+        return errors
+
+    def show_errors(self, errors: wizard.Errors) -> None:
+        for name, field in self.fields.items():
+            field.set_error(errors.get(name, ""))
+        loose = [m for n, m in errors.items() if n not in self.fields]
+        if errors and not loose:
+            loose = ["please correct the fields marked with !"]
+        self.message.set_text(("error", "! " + "; ".join(loose)) if loose else "")
+        first = next((f for n, f in self.fields.items() if n in errors), None)
+        if first is not None and first in self.walker:
+            self.walker.set_focus(self.walker.index(first))
+
+    def say(self, message: str) -> None:
+        self.message.set_text(message)
+
+    def widget(self) -> urwid.Widget:
+        return urwid.ListBox(self.walker)

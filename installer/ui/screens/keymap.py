@@ -1,0 +1,29 @@
+"""Keymap: the console keyboard layout, applied at once so the following screens type right."""
+from ... import values, wizard
+from ..screen import Screen
+from ..widgets import Choice
+
+COMMON = ("us", "uk", "de", "fr", "fr-latin1", "es", "it", "jp106", "br-abnt2", "dvorak")
+
+
+class KeymapScreen(Screen):
+    name = "keymap"
+    title = "Keyboard layout"
+    help = "Choose the keyboard layout of this console; it also becomes the installed host's."
+    can_go_back = False
+
+    def build(self):
+        common = [k for k in COMMON if k in values.keymaps()]
+        rest = sorted(values.keymaps() - set(common))
+        self.choice = self.add(Choice("keymap", [(k, k, "") for k in common + rest], self.c.keymap,
+                                      label="Keyboard layout (the most common first):"))
+        return [self.choice]
+
+    def keep(self):
+        self.c.keymap = self.choice.value
+
+    def check(self):
+        errors = wizard.check_keymap(self.c.keymap)
+        if not errors:
+            self.session.backend.set_keymap(self.c.keymap)
+        return errors

@@ -1,0 +1,25 @@
+"""Time synchronisation (NTP)."""
+from ... import wizard
+from ...config import DEFAULT_NTP_SERVERS
+from ..screen import Screen
+from ..widgets import Choice, Field
+
+
+class NtpScreen(Screen):
+    name = "ntp"
+    title = "Time synchronisation (NTP)"
+    help = f"Default servers: {', '.join(DEFAULT_NTP_SERVERS)}. Manual: host names or addresses, space separated."
+
+    def build(self):
+        self.mode = self.add(Choice("ntp_mode", [("dhcp", "Servers from DHCP", ""),
+                                                 ("default", "The default public servers", ""),
+                                                 ("manual", "These servers:", ""),
+                                                 ("none", "No NTP", "")], self.c.ntp_mode, label="NTP:"))
+        self.servers = self.add(Field("ntp_servers", "  Servers:", " ".join(self.c.ntp_servers)))
+        return [self.mode, self.servers]
+
+    def keep(self):
+        self.c.ntp_mode, self.c.ntp_servers = self.mode.value, wizard.split_list(self.servers.value)
+
+    def check(self):
+        return wizard.check_ntp(self.c)

@@ -1,0 +1,32 @@
+"""Primary disk: where the host is installed (the rest of it becomes guest storage)."""
+from ... import layout, offers, wizard
+from ..screen import Screen
+from ..widgets import Choice, blank, text
+
+
+def disk_label(d) -> str:
+    details = ", ".join(x for x in (d.model, f"serial {d.serial}" if d.serial else "") if x)
+    return f"{d.name:<8} {offers.size_text(d.size):>10}  {details}\n{'':9}now: {offers.content(d)}"
+
+
+class PrimaryDiskScreen(Screen):
+    name = "primary-disk"
+    title = "Primary disk"
+    help = (f"The host's own partitions take {layout.fixed_mib() / 1024:.1f} GiB; the rest of the "
+            "disk becomes local guest storage. Everything on the chosen disk is erased.")
+
+    def build(self):
+        rows = [(o.name, disk_label(o.disk), o.reason) for o in offers.primary_disks(self.session.machine)]
+        self.choice = self.add(Choice("disk", rows, self.c.primary_disk,
+                                      label="Install onto (this disk will be ERASED):"))
+        return [self.choice, blank(),
+                text(f"Disks smaller than {offers.size_text(layout.MIN_PRIMARY_DISK)} cannot hold the host.")]
+
+    def keep(self):
+        if self.choice.value != self.c.primary_disk:    # a different disk: earlier picks no longer fit
+            self.c.guest_disks = [d for d in self.c.guest_disks if d != self.choice.value]
+            self.c.raid_partner = ""
+        self.c.primary_disk = self.choice.value
+
+    def check(self):
+        return wizard.check_primary_disk(self.c, self.session.machine)
