@@ -156,9 +156,7 @@ def main() -> int:
     for w in report.warnings:
         say(str(w))
     if not opts.unattended:
-        say("no answer file on the boot line: the interactive installer is not available yet. "
-            "Boot the unattended entry, or add answerfile=<url> to the boot line. Nothing was touched.")
-        return 0
+        return interactive(opts, say)
     extra: dict[str, str] = {}
     try:
         if opts.needs_network:
@@ -198,6 +196,23 @@ def main() -> int:
     say(f"logs: {LOG}, events: {EVENTS}, support bundle: {bundle}")
     at_exit(opts.atexit.value, say)
     return 1
+
+
+def interactive_console(consoles: list[str]) -> str:
+    """The wizard runs on the last console= of the boot line (the kernel's /dev/console too):
+    tty0 means the first virtual terminal."""
+    name = (consoles or ["tty0"])[-1].split(",")[0]
+    return "/dev/tty1" if name == "tty0" else f"/dev/{name}"
+
+
+def interactive(opts, say) -> int:
+    device = interactive_console(opts.consoles)
+    say(f"no answer file on the boot line: the interactive installer runs on {device}")
+    from .ui.main import run_on_console
+    try:
+        return run_on_console(device)
+    finally:
+        say(f"the interactive installer ended; logs: {LOG}")
 
 
 def guarded() -> int:

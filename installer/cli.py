@@ -297,6 +297,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("cmdline", help="parse installer kernel parameters (default: /proc/cmdline)")
     p.add_argument("text", nargs="?")
     p.set_defaults(func=cmd_cmdline)
+
+    from .ui.main import add_parser as add_tui
+    add_tui(sub)
     return ap
 
 

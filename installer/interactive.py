@@ -7,10 +7,11 @@ from __future__ import annotations
 import datetime
 import os
 import subprocess
+from importlib import resources
 from typing import Callable
 
 from . import runner
-from .config import InstallConfig, Source
+from .config import InstallConfig
 from .errors import InstallerError
 from .machine import Machine
 from .product import DEFAULT as DEFAULT_PRODUCT
@@ -19,14 +20,15 @@ LOG_DIR = "/var/log/installer"      # on the target (steps/finish.py)
 
 
 def eula_text(tree_dir: str | None) -> str:
-    """The license shown before the install: the product tree's EULA."""
-    for path in ([os.path.join(tree_dir, "EULA")] if tree_dir else []):
+    """The license shown before the install: the product tree's EULA, or the installer's own copy
+    of it when there is no tree yet (a network boot learns the tree's URL later)."""
+    if tree_dir:
         try:
-            with open(path, encoding="utf-8", errors="replace") as f:
+            with open(os.path.join(tree_dir, "EULA"), encoding="utf-8", errors="replace") as f:
                 return f.read()
         except OSError:
             pass
-    return ""
+    return resources.files("installer.data").joinpath("EULA").read_text()
 
 
 def answer_xml(cfg: InstallConfig) -> str:
@@ -45,14 +47,15 @@ class Backend:
     def __init__(self, machine: Machine):
         self.machine = machine
         self.keymaps: list[str] = []
+        self.network_ready = False
 
     def set_keymap(self, keymap: str) -> None:
         self.keymaps.append(keymap)
         runner.run(["loadkeys", keymap], check=False)
 
-    def verify_source(self, source: Source) -> str:
+    def verify_source(self, cfg: InstallConfig) -> str:
         from . import tree
-        cfg = InstallConfig(sources=[source])
+        self.network_for(cfg)
         t = tree.open_tree(cfg, os.path.join(self.run_dir, "tree-cache"))
         warnings: list[str] = []
         info = t.verify(tree.signature_required(cfg), warnings.append)
@@ -70,9 +73,41 @@ class Backend:
             plan = make_plan(cfg, self.machine, new_ids())
         except PlanError as exc:
             return Outcome(False, "plan", "; ".join(exc.problems))
+        try:
+            self.network_for(cfg)
+        except InstallerError as exc:
+            return Outcome(False, "network", str(exc))
         os.makedirs(self.run_dir, exist_ok=True)
         return run_engine(cfg, plan, None, answer_xml(cfg), render_plan(plan), self.events_path(),
                           self.log_path(), self.dry_run, sink=sink)
+
+    def network_for(self, cfg: InstallConfig) -> None:
+        """A network source is reached through the management interface as configured in the
+        wizard (an upgrade asks nothing: DHCP on every NIC). Once per installer run."""
+        src = cfg.sources[0] if cfg.sources else None
+        if self.network_ready or src is None or src.type == "local":
+            return
+        iface = cfg.interface
+        nics = [iface.name] if iface and iface.name else [n.name for n in self.machine.nics]
+        for nic in nics:
+            runner.run(["ip", "link", "set", nic, "up"])
+        if iface and iface.vlan:
+            runner.run(["ip", "link", "add", "link", nics[0], "name", f"{nics[0]}.{iface.vlan}", "type", "vlan",
+                        "id", str(iface.vlan)])
+            nics = [f"{nics[0]}.{iface.vlan}"]
+            runner.run(["ip", "link", "set", nics[0], "up"])
+        if iface and iface.ipv4.mode.value == "static":
+            runner.run(["ip", "addr", "add", iface.ipv4.address, "dev", nics[0]])
+            if iface.ipv4.gateway:
+                runner.run(["ip", "route", "add", "default", "via", iface.ipv4.gateway])
+            if cfg.name_servers:
+                with open("/etc/resolv.conf", "w") as f:
+                    f.write("".join(f"nameserver {s}\n" for s in cfg.name_servers))
+        else:
+            res = runner.run(["dhclient", "-1", "-4", *nics], check=False, timeout=120)
+            if res.returncode:
+                raise InstallerError(f"no DHCP lease on {', '.join(nics)} to reach the installation source")
+        self.network_ready = True
 
     def events_path(self) -> str:
         return os.path.join(self.run_dir, "events.jsonl")
@@ -106,10 +141,14 @@ class DryRunBackend(Backend):
         self.keymaps.append(keymap)
         self.actions.append(f"loadkeys {keymap}")
 
-    def verify_source(self, source: Source) -> str:
-        if source.type == "local" and not os.environ.get("XENHOST_TREE"):
-            raise InstallerError("dry run: no local product tree (set XENHOST_TREE to a built tree)")
-        return super().verify_source(source)
+    def verify_source(self, cfg: InstallConfig) -> str:
+        if cfg.sources[0].type == "local" and not os.environ.get("XENHOST_TREE"):
+            raise InstallerError("dry run: no local product tree (give --tree or set XENHOST_TREE)")
+        return super().verify_source(cfg)
+
+    def network_for(self, cfg: InstallConfig) -> None:
+        if cfg.sources and cfg.sources[0].type != "local":
+            self.actions.append(f"network up to reach {cfg.sources[0].location}")
 
     def install(self, cfg: InstallConfig, sink: Callable[[dict], None]):
         os.makedirs(self.run_dir, exist_ok=True)

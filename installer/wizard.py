@@ -241,14 +241,13 @@ def disks_erased(c: Choices) -> list[str]:
 
 
 def to_config(c: Choices, machine: Machine) -> InstallConfig:
+    # an upgrade or a restore keeps the host's own settings (its keymap too)
     if c.action == "restore":
-        return InstallConfig(mode=Mode.RESTORE, backup_disk=DiskRef(path="/dev/" + c.existing_disk),
-                             keymap=c.keymap)
-    cfg = InstallConfig(keymap=c.keymap, sources=[source(c)])
+        return InstallConfig(mode=Mode.RESTORE, backup_disk=DiskRef(path="/dev/" + c.existing_disk))
     if c.action == "upgrade":
-        cfg.mode = Mode.UPGRADE
-        cfg.existing_installation = DiskRef(path="/dev/" + c.existing_disk)
-        return cfg
+        return InstallConfig(mode=Mode.UPGRADE, existing_installation=DiskRef(path="/dev/" + c.existing_disk),
+                             sources=[_source(c)])
+    cfg = InstallConfig(keymap=c.keymap, sources=[_source(c)])
     cfg.sr_type = SRType(c.sr_type)
     if c.raid_partner:
         cfg.raid = Raid(RAID_DEVICE, [DiskRef(path="/dev/" + d) for d in (c.primary_disk, c.raid_partner)])
@@ -270,7 +269,7 @@ def to_config(c: Choices, machine: Machine) -> InstallConfig:
     return cfg
 
 
-def source(c: Choices) -> Source:
+def _source(c: Choices) -> Source:
     return Source("local") if c.source_type == "local" else Source(c.source_type, c.source_location.strip())
 
 

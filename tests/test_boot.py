@@ -96,13 +96,16 @@ def test_https_answer_file_needs_a_trusted_certificate(run_dir, tmp_path, monkey
         server.shutdown()
 
 
-def test_without_an_answer_file_the_installer_says_so_and_touches_nothing(run_dir, monkeypatch, capsys):
-    """A medium booted by accident (no answerfile= on the boot line) must never install."""
-    monkeypatch.setattr(boot.cmdline, "read_proc", lambda: "boot=live quiet console=nosuchtty0")
+def test_without_an_answer_file_the_wizard_starts_on_the_last_console(run_dir, monkeypatch, capsys):
+    """A medium booted without answerfile= starts the interactive installer, which asks before
+    touching anything: nothing is fetched or configured behind its back."""
+    from installer.ui import main as ui_main
+    monkeypatch.setattr(boot.cmdline, "read_proc", lambda: "boot=live console=tty0 console=ttyS0,115200")
     called = []
     monkeypatch.setattr(boot, "network_up", lambda *a: called.append("network"))
     monkeypatch.setattr(boot, "fetch_answerfile", lambda *a: called.append("fetch"))
+    monkeypatch.setattr(ui_main, "run_on_console", lambda device: called.append(device) or 0)
     assert boot.main() == 0
-    err = capsys.readouterr().err
-    assert "the interactive installer is not available yet" in err and "Nothing was touched" in err
-    assert called == []
+    assert called == ["/dev/ttyS0"]
+    assert "the interactive installer runs on /dev/ttyS0" in capsys.readouterr().err
+    assert boot.interactive_console(["tty0"]) == "/dev/tty1" and boot.interactive_console([]) == "/dev/tty1"

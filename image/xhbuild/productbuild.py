@@ -18,14 +18,16 @@ import shutil
 import subprocess
 
 from . import mirror, signing
-from .common import (IMAGE_DIR, XZ_INITRD, cached, digest, file_sha256, finished, mmdebstrap,
+from .common import (IMAGE_DIR, PROJECT_DIR, XZ_INITRD, cached, digest, file_sha256, finished, mmdebstrap,
                      module_excludes, need_tools, read_list, run, say, tree_bytes)
 from installer.product import DEFAULT as PRODUCT
 
 SRC = os.path.join(IMAGE_DIR, "product")
 POOL_SUITE = "xenhost"
 # Files the installer verifies, in the order they are listed in .treeinfo.
-MANIFEST_FILES = ("images/root.squashfs", f"pool/dists/{POOL_SUITE}/Release")
+MANIFEST_FILES = ("images/root.squashfs", f"pool/dists/{POOL_SUITE}/Release", "EULA")
+# the license the wizard shows (the installer carries the same text for network boots)
+EULA = os.path.join(PROJECT_DIR, "installer", "data", "EULA")
 
 
 # dom0 speaks English (as XCP-ng's does): message catalogues would be a tenth of the image;
@@ -34,7 +36,7 @@ EXCLUDES = ("/usr/share/locale/*", "/boot/xen-*.efi", *module_excludes())
 
 
 def key() -> str:
-    parts = tree_bytes(SRC) + [signing.public_key(), "\n".join(mirror.derive().sources()), repr(PRODUCT),
+    parts = tree_bytes(SRC) + [open(EULA).read(), signing.public_key(), "\n".join(mirror.derive().sources()), repr(PRODUCT),
                                repr(EXCLUDES), XZ_INITRD]
     with open(__file__, "rb") as f:
         parts.append(f.read())
@@ -56,6 +58,7 @@ def build(force: bool = False) -> str:
     shutil.rmtree(rootfs)
     _pool(os.path.join(tree, "pool"), debs)
     shutil.rmtree(debs)
+    shutil.copy(EULA, os.path.join(tree, "EULA"))
     _manifest(tree, k)
     return finished("product", k, base, tree)
 

@@ -17,7 +17,6 @@ from .progress import DoneScreen, ProgressScreen
 from .screen import Screen, Session
 from .widgets import HELP, PALETTE, Choice, text
 
-SIZE = (80, 24)     # the smallest console we support; tests render at this size
 
 
 class Root(urwid.WidgetWrap):
@@ -27,7 +26,8 @@ class Root(urwid.WidgetWrap):
         self.app = app
         self.header = text("")
         self.footer = urwid.AttrMap(text(HELP), "help")
-        self.frame = urwid.Frame(urwid.SolidFill(" "), header=self.header, footer=self.footer)
+        self.frame = urwid.Frame(urwid.SolidFill(" "), header=urwid.AttrMap(self.header, "title"),
+                                 footer=self.footer)
         super().__init__(self.frame)
 
     def keypress(self, size, key):
@@ -69,8 +69,8 @@ def move_focus(walker: urwid.SimpleFocusListWalker, step: int) -> None:
     later = [i for i in stops if (i - index) * step > 0]
     target = (later[0] if step > 0 else later[-1]) if later else (stops[0] if step > 0 else stops[-1])
     walker.set_focus(target)
-    if isinstance(walker[target], urwid.Columns):    # arrive on Next going forward, on Back going back
-        walker[target].focus_position = len(walker[target].contents) - 1 if step > 0 else 0
+    if isinstance(walker[target], urwid.Columns):    # enter a button row at its first or last button
+        walker[target].focus_position = 0 if step > 0 else len(walker[target].contents) - 1
 
 
 class App:
@@ -101,8 +101,7 @@ class App:
     def _set(self, screen) -> None:
         self.current = screen
         p = self.session.product
-        self.root.header.set_text([("title", f" {p.brand} {p.version} installer ".ljust(SIZE[0])), "\n",
-                                   ("title", f" {screen.title}")])
+        self.root.header.set_text(f" {p.brand} {p.version} installer\n {screen.title}")
         self.root.frame.body = screen.widget()
         self._help_shown = False
 

@@ -8,7 +8,8 @@ import tomllib
 
 import urwid
 
-from .app import SIZE, App
+from .app import App
+from .main import SIZE
 from .screen import Screen
 from .widgets import Checks, Choice, Field, Named
 
@@ -111,10 +112,11 @@ def set_value(app: App, name: str, value) -> None:
 
 
 def next_(app: App) -> None:
-    """Tab to the button row, move to its last button (Next / Install / Continue), press Enter."""
+    """Tab to the button row's first button (Next / Install / Continue) and press Enter."""
     row = app.current.walker[-1]
-    focus(app, row)
-    while row.focus_position < len(row.contents) - 1:
+    for _ in range(2 * len(app.current.walker) + 2):
+        if focused(app) is row and row.focus_position == 0:
+            break
         press(app, "tab")
     press(app, "enter")
 

@@ -11,9 +11,14 @@ LOG_LINES = 200
 
 
 class _Keys(urwid.WidgetWrap):
+    """Keys for a screen without fields (its frame only passes keys to a selectable body)."""
+
     def __init__(self, widget, keys: dict):
         self.keys = keys
         super().__init__(widget)
+
+    def selectable(self) -> bool:
+        return True
 
     def keypress(self, size, key):
         if key in self.keys:
@@ -100,7 +105,7 @@ class DoneScreen:
             self.title = "Installation FAILED"
             body = [text(("error", f"The step '{outcome.failed_step}' failed:")), text(outcome.message),
                     blank(), text("Logs: " + ", ".join(backend.log_paths()))]
-            actions = [("Shell", app.shell), ("Reboot", app.reboot)]
+            actions = [("Reboot", app.reboot), ("Shell", app.shell)]
         self.walker = urwid.SimpleFocusListWalker([*body, blank(), button_row(*actions)])
         self.walker.set_focus(len(self.walker) - 1)
 

@@ -66,10 +66,10 @@ class Screen:
     def rebuild(self) -> None:
         self.fields = {}
         body = self.build()
-        labels = (["Back"] if self.can_go_back else []) + [self.next_label]
-        actions = ([self.app.back] if self.can_go_back else []) + [self.app.next]
+        # Next first: Tab from the last field lands on it, and Enter goes on, never back
+        labels = [self.next_label] + (["Back"] if self.can_go_back else [])
+        actions = [self.app.next] + ([self.app.back] if self.can_go_back else [])
         row = buttons(*zip(labels, actions))
-        row.focus_position = len(labels) - 1
         self.walker[:] = [*body, blank(), self.message, row]
         first = next(i for i, w in enumerate(self.walker) if w.selectable())
         self.walker.set_focus(len(self.walker) - 1 if self.start_on_next else first)

@@ -34,7 +34,7 @@ class VerifyScreen(Screen):
         self.say("Verifying the installation source...")
         self.app.redraw()
         try:
-            result = self.session.backend.verify_source(wizard.source(self.c))
+            result = self.session.backend.verify_source(wizard.to_config(self.c, self.session.machine))
         except InstallerError as exc:
             return {"verify": str(exc)}
         self.verified = key

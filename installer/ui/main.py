@@ -1,0 +1,88 @@
+"""Start the wizard: on the installer's console at boot, or from the command line (`python -m
+installer tui`), on a terminal or driven headless by an answers file (dry run against a recorded
+machine)."""
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import struct
+import sys
+import termios
+
+from .. import envchroot, machine as machine_mod
+from ..interactive import Backend, DryRunBackend, eula_text
+from ..runner import SECRETS
+
+SIZE = (80, 24)     # the smallest console supported; a serial line that reports no size gets it
+
+
+def terminal(device: str):
+    """An urwid screen on a console device (/dev/tty1, /dev/ttyS0). A serial line reports no size:
+    it gets 80x24, which every terminal shows."""
+    import urwid
+    tty = open(device, "r+b", buffering=0)
+    rows, cols = struct.unpack("HHHH", fcntl.ioctl(tty, termios.TIOCGWINSZ, b"\0" * 8))[:2]
+    if not rows or not cols:
+        fcntl.ioctl(tty, termios.TIOCSWINSZ, struct.pack("HHHH", SIZE[1], SIZE[0], 0, 0))
+    os.environ["TERM"] = "linux" if os.path.basename(device).startswith("tty") and \
+        not os.path.basename(device).startswith("ttyS") else "vt220"
+    stream = open(device, "r+", encoding="utf-8", errors="replace", buffering=1)
+    return urwid.raw_display.Screen(input=tty, output=stream)
+
+
+def cmd_tui(args) -> int:
+    from . import drive                 # urwid only for this command
+    from .app import App
+    if args.dry_run or args.answers:
+        if not args.machine:
+            print("tui: a dry run needs --machine (a recorded machine, see tests/machines/)", file=sys.stderr)
+            return 2
+        machine = machine_mod.load(args.machine)
+        backend = DryRunBackend(machine, args.out)
+    else:
+        if not envchroot.in_environment():
+            print("tui: a real install runs in the installer environment; use --dry-run --machine M.json "
+                  "to try the wizard here", file=sys.stderr)
+            return 2
+        from ..probe import probe
+        machine = probe()
+        backend = Backend(machine)
+    tree = args.tree or os.environ.get("XENHOST_TREE")
+    if tree:
+        os.environ["XENHOST_TREE"] = tree
+    app = App(machine, backend, eula=eula_text(tree))
+    if args.answers:
+        try:
+            drive.run_answers(app, drive.load_answers(args.answers))
+        except (drive.DriveError, OSError, ValueError) as exc:
+            print(f"tui: {args.answers}: {exc}", file=sys.stderr)
+            return 1
+        print(drive.screen_text(app))
+    else:
+        app.run()
+    if args.json and app.config is not None:
+        print(SECRETS.mask(json.dumps(app.config.to_dict(), indent=2)))
+    return 0 if app.outcome is not None and app.outcome.success else 1
+
+
+def run_on_console(device: str) -> int:
+    """The wizard at boot, on the installer's console; its Reboot button ends it."""
+    from ..probe import probe
+    from .app import App
+    machine = probe()
+    app = App(machine, Backend(machine), eula=eula_text(os.environ.get("XENHOST_TREE")))
+    app.run(terminal(device))
+    return 0 if app.outcome is not None and app.outcome.success else 1
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("tui", help="the interactive installer (a wizard on this terminal)")
+    p.add_argument("--machine", help="recorded machine description (JSON); dry runs only")
+    p.add_argument("--dry-run", action="store_true", help="plan and run every step without side effects")
+    p.add_argument("--answers", metavar="TOML",
+                   help="answer every screen from this file (table per screen) without a terminal")
+    p.add_argument("--tree", help="product tree directory (its EULA; source verification)")
+    p.add_argument("--out", default="build/tui", help="dry run: directory for the log, events and answer file")
+    p.add_argument("--json", action="store_true", help="print the resulting InstallConfig (secrets masked)")
+    p.set_defaults(func=cmd_tui)

@@ -1,0 +1,57 @@
+"""Answers files drive the real wizard (keys, without a terminal) against recorded machines in
+dry-run mode: the InstallConfig must be the expected one, and the answer file the wizard saves must
+describe the same install."""
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from installer import answerfile, machine, passwd
+from installer.interactive import DryRunBackend
+from installer.ui import drive
+from installer.ui.app import App
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+CASES = [("uefi-3disks", "uefi-3disks-static", "correct horse")]
+
+
+@pytest.mark.parametrize("machine_name,answers,password", CASES)
+def test_answers_make_the_expected_config(tmp_path, machine_name, answers, password):
+    m = machine.load(os.path.join(HERE, "machines", f"{machine_name}.json"))
+    backend = DryRunBackend(m, str(tmp_path))
+    app = App(m, backend)
+    drive.run_answers(app, drive.load_answers(os.path.join(HERE, "answers", f"{answers}.toml")))
+    assert app.outcome.success and "Installation complete" in drive.screen_text(app)
+    got = app.config.to_dict()
+    assert passwd.verify(password, got.pop("root_password")["hash"])
+    with open(os.path.join(HERE, "golden", f"tui-{answers}.json")) as f:
+        assert got == json.load(f)
+    saved, _ = answerfile.parse_file(backend.saved_answerfile)
+    again = saved.to_dict()
+    assert again.pop("root_password") == {"hash": None, "origin": "none"}    # never written
+    assert again == got
+    assert password not in open(backend.saved_answerfile).read()
+    events = open(backend.events_path()).read()
+    assert '"status": "success"' in events and password not in events
+
+
+def test_the_command_line_runs_an_answers_file(tmp_path):
+    res = subprocess.run([sys.executable, "-m", "installer", "tui", "--machine", "tests/machines/uefi-3disks.json",
+                          "--answers", "tests/answers/uefi-3disks-static.toml", "--out", str(tmp_path), "--json"],
+                         cwd=ROOT, capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    assert "Installation complete" in res.stdout and '"hostname": "xh1.example.com"' in res.stdout
+    assert "correct horse" not in res.stdout and "$6$" not in res.stdout
+
+
+def test_an_answer_a_screen_refuses_stops_the_run(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text(open(os.path.join(HERE, "answers", "uefi-3disks-static.toml")).read()
+                   .replace('ipv4_address = "192.0.2.10"', 'ipv4_address = "192.0.2.300"'))
+    res = subprocess.run([sys.executable, "-m", "installer", "tui", "--machine", "tests/machines/uefi-3disks.json",
+                          "--answers", str(bad), "--out", str(tmp_path)], cwd=ROOT, capture_output=True, text=True)
+    assert res.returncode == 1
+    assert "screen 'network' refused its answers" in res.stderr and "192.0.2.300" in res.stderr

@@ -1,0 +1,35 @@
+"""The serial-console scenario's keys (vm-tests/tui_script.py), replayed on the wizard without a
+terminal against a recorded machine like that scenario's VM: the same screens in the same order,
+and the same install."""
+import os
+import sys
+
+from installer import machine, passwd
+from installer.interactive import DryRunBackend
+from installer.ui import drive
+from installer.ui.app import App
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(os.path.dirname(HERE), "vm-tests"))
+from tui_script import Text, steps  # noqa: E402
+
+KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHhxGKqXiNRovQ7J0GDiX7IRqsz7tt/rJtCVj5UBS3/o ops@example"
+
+
+def test_the_serial_scenarios_keys_install_what_it_expects(tmp_path, monkeypatch):
+    monkeypatch.setenv("XENHOST_TREE", str(tmp_path / "tree"))      # "verify" needs a tree: a fake one
+    m = machine.load(os.path.join(HERE, "machines", "qemu-installer-vm.json"))
+    backend = DryRunBackend(m, str(tmp_path / "run"))
+    monkeypatch.setattr(backend, "verify_source", lambda cfg: "Verified (test double).")
+    app = App(m, backend)
+    for title, keys in steps("scenario-pw", KEY, "xh-tui.vm-test.invalid"):
+        assert app.current.title == title, drive.screen_text(app)
+        for key in keys:
+            drive.press(app, *(key.value if isinstance(key, Text) else [key]))
+    assert "Installation complete" in drive.screen_text(app), drive.screen_text(app)
+    cfg = app.config
+    assert cfg.primary_disk.disk.path == "/dev/vda" and cfg.guest_disks == []
+    assert cfg.hostname == "xh-tui.vm-test.invalid" and cfg.interface.name == "eth0"
+    assert cfg.interface.ipv4.mode.value == "dhcp" and cfg.ntp.mode.value == "dhcp"
+    assert cfg.timezone == "Etc/UTC" and cfg.keymap == "us" and cfg.ssh_authorized_keys == [KEY]
+    assert passwd.verify("scenario-pw", cfg.root_password.hash)
