@@ -50,6 +50,9 @@ class Root(urwid.WidgetWrap):
         if key == "f1":
             self.app.toggle_help()
             return None
+        if key == "ctrl l" and self.app.loop:
+            self.app.loop.screen.clear()
+            return None
         if key == "f2" and self.app.shell_allowed():
             self.app.shell()
             return None

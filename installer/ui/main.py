@@ -6,6 +6,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import signal
 import struct
 import sys
 import termios
@@ -66,10 +67,25 @@ def cmd_tui(args) -> int:
     return 0 if app.outcome is not None and app.outcome.success else 1
 
 
+def quiet_console() -> None:
+    """Kernel messages and systemd's status lines on the console would scribble over the wizard
+    (Ctrl-L redraws it if something still does)."""
+    try:
+        with open("/proc/sys/kernel/printk", "w") as f:
+            f.write("1")
+    except OSError:
+        pass
+    try:
+        os.kill(1, signal.SIGRTMIN + 21)     # systemd: stop showing unit status on the console
+    except OSError:
+        pass
+
+
 def run_on_console(device: str) -> int:
     """The wizard at boot, on the installer's console; its Reboot button ends it."""
     from ..probe import probe
     from .app import App
+    quiet_console()
     machine = probe()
     app = App(machine, Backend(machine), eula=eula_text(os.environ.get("XENHOST_TREE")))
     app.run(terminal(device))
