@@ -2,7 +2,7 @@
 
 The ISO boots (BIOS) with console=ttyS0 and no answer file, so the wizard starts on the serial
 line. pyte, a terminal emulator, turns the serial output into the 80x24 screen; the test reads each
-screen's title and sends keys (Tab, Enter, Space, Down, text). The host is then booted from its
+screen's title and sends that screen's keys from tui_script.py (Tab, Enter, Space, Down, text). The host is then booted from its
 disk and checked as in the other scenarios; the answer file the wizard saved on it must validate
 and describe the same install.
 """
@@ -18,11 +18,13 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from media import ROOT, blank_disk, boot_iso, booted_host, iso, record, ssh_key, www  # noqa: E402,F401
+from tui_script import Text, steps  # noqa: E402
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="vm-tests need root (image builds)")
 PASSWORD = "tui-scenario-pw"
 HOSTNAME = "xh-tui.vm-test.invalid"
-TAB, ENTER, SPACE, DOWN = b"\t", b"\r", b" ", b"\x1b[B"
+# what a terminal sends for urwid's key names
+KEYS = {"tab": b"\t", "enter": b"\r", " ": b" ", "down": b"\x1b[B", "up": b"\x1b[A"}
 
 
 class Terminal:
@@ -57,73 +59,43 @@ class Terminal:
         raise AssertionError(f"no screen {title!r} after {timeout:.0f} s; the screen shows:\n{self.text()}\n"
                              f"(serial log: {self.vm.serial_log})")
 
-    def keys(self, *keys: bytes) -> None:
-        for key in keys:
-            self.vm.send(key, paced=len(key) == 1 or not key.startswith(b"\x1b"))
-            time.sleep(0.3)
-
-    def type(self, text: str) -> None:
-        self.vm.send(text.encode())
+    def send(self, key) -> None:
+        """A key name, or Text typed a character at a time; an escape sequence goes in one piece."""
+        if isinstance(key, Text):
+            self.vm.send(key.value.encode())
+        else:
+            self.vm.send(KEYS[key], paced=not KEYS[key].startswith(b"\x1b"))
+        time.sleep(0.3)
 
 
 def test_tui_bios_install_over_serial(iso, www, ssh_key, tmp_path):
     _root, port = www
     disk = blank_disk(str(tmp_path / "disk.img"))
     timings: dict[str, float] = {}
-    vm = boot_iso("tui-bios", iso, disk, port, "")
+    vm = boot_iso("tui-bios", iso, disk, port, "")         # no answerfile=: the wizard, on ttyS0
     t = Terminal(vm)
     try:
         t.wait_title("Keyboard layout", 600)
         timings["installer boot"] = time.monotonic() - vm.started
         start = time.monotonic()
-        t.keys(ENTER, ENTER)                      # "us" is chosen: Enter picks it and moves to Next
-        t.wait_title("Welcome")
-        t.keys(ENTER)                             # the cursor starts on Next
-        t.wait_title("License agreement")
-        t.keys(SPACE, TAB, ENTER)
-        t.wait_title("Hardware warnings")         # booted in legacy BIOS mode
-        assert "legacy BIOS mode" in t.text()
-        t.keys(ENTER)
-        t.wait_title("Primary disk")
-        assert "vda" in t.text() and "50.0 GiB" in t.text()
-        t.keys(ENTER, ENTER)
-        t.wait_title("Local storage type")
-        t.keys(ENTER, ENTER)
-        t.wait_title("Root password")
-        t.type(PASSWORD)
-        t.keys(TAB)
-        t.type(PASSWORD)
-        t.keys(TAB)
-        t.type(ssh_key[1])
-        t.keys(TAB, ENTER)
-        t.wait_title("Management interface")
-        assert "eth0" in t.text() and "52:54:00:12:34:56" in t.text()
-        t.keys(ENTER, ENTER)
-        t.wait_title("Management network")        # DHCP: Enter on it, then Tab over the static fields
-        t.keys(ENTER, TAB, TAB, TAB, TAB, TAB, TAB, TAB, ENTER)
-        t.wait_title("Host name and DNS")
-        t.keys(DOWN, ENTER)                       # manual host name; the cursor moves to its field
-        t.type(HOSTNAME)
-        t.keys(TAB, TAB, TAB, ENTER)              # DNS from DHCP
-        t.wait_title("Time zone")
-        t.keys(TAB, TAB, ENTER)                   # Etc/UTC
-        t.wait_title("Time synchronisation (NTP)")
-        t.keys(ENTER, TAB, ENTER)                 # from DHCP
-        t.wait_title("Installation source")
-        t.keys(ENTER, TAB, ENTER)                 # local media
-        t.wait_title("Verify the installation source")
-        t.keys(DOWN, ENTER, ENTER)                # verify the media's tree now
-        t.wait_title("Summary", 300)
-        summary = t.text()
-        assert "ALL DATA ON THESE 1 DISK(S) WILL BE ERASED:" in summary and "/dev/vda (50.0 GiB" in summary
-        assert PASSWORD not in summary
-        timings["answering the screens"] = time.monotonic() - start
-        t.keys(ENTER)                             # Install
+        for title, keys in steps(PASSWORD, ssh_key[1], HOSTNAME):
+            t.wait_title(title, 300 if title == "Summary" else 120)    # Summary follows the verification
+            screen = t.text()
+            if title == "Hardware warnings":
+                assert "legacy BIOS mode" in screen
+            if title == "Primary disk":
+                assert "vda" in screen and "50.0 GiB" in screen and "holds the installer media" in screen
+            if title == "Summary":
+                assert "ALL DATA ON THESE 1 DISK(S) WILL BE ERASED:" in screen and "/dev/vda (50.0 GiB" in screen
+                assert "(verified)" in screen and PASSWORD not in screen
+                timings["answering the screens"] = time.monotonic() - start
+            for key in keys:
+                t.send(key)
         t.wait_title("Installing", 60)
         t.wait_title("Installation complete", 900)
         timings["install"] = time.monotonic() - start - timings["answering the screens"]
         assert "/var/log/installer/answerfile.xml" in t.text()
-        t.keys(ENTER)                             # Reboot (QEMU runs with -no-reboot: it exits)
+        t.send("enter")                           # Reboot (QEMU runs with -no-reboot: it exits)
         vm.wait_exit(300)
     finally:
         vm.stop()

@@ -28,7 +28,7 @@ def terminal(device: str):
         fcntl.ioctl(tty, termios.TIOCSWINSZ, struct.pack("HHHH", SIZE[1], SIZE[0], 0, 0))
     os.environ["TERM"] = "linux" if os.path.basename(device).startswith("tty") and \
         not os.path.basename(device).startswith("ttyS") else "vt220"
-    stream = open(device, "r+", encoding="utf-8", errors="replace", buffering=1)
+    stream = open(device, "w", encoding="utf-8", errors="replace")     # a tty is not seekable: no r+
     return urwid.raw_display.Screen(input=tty, output=stream)
 
 
