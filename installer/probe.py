@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 
 from . import runner
-from .machine import NIC, Disk, Machine, Partition
+from .machine import NIC, Disk, Installation, Machine, Partition
 
 SKIP_PREFIXES = ("ram", "zram", "dm-", "sr", "fd", "nbd")
 MEDIA_MOUNTS = ("/run/install/media", "/run/initramfs/live", "/cdrom")
@@ -168,6 +169,42 @@ def _memory_mib() -> int:
     return 0
 
 
+FIRSTBOOT_DIR = "/usr/lib/xenhost/firstboot.d"
+STAMP_DIR = "/var/lib/misc"
+
+
+def _debugfs(device: str, request: str) -> str:
+    """Read an ext4 file system without mounting it (debugfs opens it read-only)."""
+    return runner.run(["debugfs", "-R", request, device], check=False, timeout=60).stdout
+
+
+def _names(listing: str) -> set[str]:
+    # `ls -p` lines: /inode/mode/uid/gid/name/size/
+    return {f[5] for f in (line.split("/") for line in listing.splitlines()) if len(f) > 6 and f[5] not in (".", "..")}
+
+
+def installation_details(device: str, disk_name: str) -> Installation:
+    """Product, version and whether the first boot ran to the end (every first-boot script left its
+    stamp), read from an installed root file system."""
+    inventory = dict(re.findall(r"^(\w+)='([^']*)'", _debugfs(device, "cat /etc/xensource-inventory"), re.M))
+    scripts = _names(_debugfs(device, f"ls -p {FIRSTBOOT_DIR}"))
+    stamps = _names(_debugfs(device, f"ls -p {STAMP_DIR}"))
+    return Installation(disk_name, inventory.get("PRODUCT_BRAND", ""), inventory.get("PRODUCT_VERSION", ""),
+                        booted=bool(scripts) and all(f"ran-{s}" in stamps for s in scripts))
+
+
+def _installations(disks: list[Disk]) -> list[Installation]:
+    from .layout import partition_path
+    found = []
+    for disk in disks:
+        root = disk.partition(1)
+        if root and root.fstype == "ext4" and root.label.startswith("root-"):
+            device = partition_path(disk.path, 1)
+            if os.path.exists(device):
+                found.append(installation_details(device, disk.name))
+    return found
+
+
 def probe(include_loop: bool = False, only: list[str] | None = None) -> Machine:
     """Describe this machine. `only` restricts disks to these kernel names (e.g. test loop devices)."""
     import pyudev
@@ -182,4 +219,4 @@ def probe(include_loop: bool = False, only: list[str] | None = None) -> Machine:
     cpus, model, virt = _cpu()
     return Machine(boot_mode="uefi" if Path("/sys/firmware/efi").is_dir() else "bios",
                    memory_mib=_memory_mib(), cpu_count=cpus, cpu_model=model, virtualization=virt,
-                   disks=sorted(disks, key=lambda d: d.name), nics=_nics())
+                   disks=sorted(disks, key=lambda d: d.name), nics=_nics(), installations=_installations(disks))

@@ -9,7 +9,7 @@ import pytest
 from conftest import ROOT
 
 from installer import layout, machine as machine_mod
-from installer.probe import probe
+from installer.probe import installation_details, probe
 
 pytestmark = [
     pytest.mark.root,
@@ -114,3 +114,22 @@ def test_written_layout_from_plan_loads_as_recorded_machine(loopdev):
                          '<source type="local"/></installation>'.encode())
     plan = make_plan(cfg, m, FIXED_IDS)
     assert plan.ids["suffix"] == "t3st01" and plan.primary().path == dev
+
+
+@pytest.mark.parametrize("stamps,booted", [(["ran-10-a"], False), (["ran-10-a", "ran-20-b"], True)])
+def test_an_installation_is_read_without_mounting(tmp_path, stamps, booted):
+    """Version and first-boot state come from a real ext4 file system (mkfs.ext4 -d), read by debugfs."""
+    root = tmp_path / "root"
+    for d in ("etc", "usr/lib/xenhost/firstboot.d", "var/lib/misc"):
+        (root / d).mkdir(parents=True)
+    (root / "etc/xensource-inventory").write_text("PRODUCT_BRAND='Xenhost'\nPRODUCT_VERSION='0.0.9'\n")
+    for script in ("10-a", "20-b"):
+        (root / "usr/lib/xenhost/firstboot.d" / script).write_text("#!/bin/sh\n")
+    for stamp in stamps:
+        (root / "var/lib/misc" / stamp).write_text("2026-01-01T00:00:00Z\n")
+    image = tmp_path / "root.img"
+    with open(image, "wb") as f:
+        f.truncate(64 << 20)
+    subprocess.run(["mkfs.ext4", "-q", "-F", "-d", str(root), str(image)], check=True)
+    found = installation_details(str(image), "sda")
+    assert (found.product, found.version, found.booted) == ("Xenhost", "0.0.9", booted)
