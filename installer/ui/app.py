@@ -193,6 +193,12 @@ class App:
         self.config = wizard.to_config(s.choices, s.machine)
         progress = ProgressScreen(self)
         self._set(progress)
+        if self.loop:
+            def tick(loop, _data) -> None:       # the elapsed time moves even while a step is quiet
+                if self.current is progress:
+                    progress.tick()
+                    loop.set_alarm_in(1, tick)
+            self.loop.set_alarm_in(1, tick)
 
         def work():
             return s.backend.install(self.config, lambda event: self.post(lambda: progress.event(event)))
