@@ -210,7 +210,7 @@ def interactive(opts, say) -> int:
     say(f"no answer file on the boot line: the interactive installer runs on {device}")
     from .ui.main import run_on_console
     try:
-        return run_on_console(device)
+        return run_on_console(device, opts)
     finally:
         say(f"the interactive installer ended; logs: {LOG}")
 

@@ -44,8 +44,9 @@ class Backend:
     run_dir = "/run/install"
     saved_answerfile = f"{LOG_DIR}/answerfile.xml"
 
-    def __init__(self, machine: Machine):
+    def __init__(self, machine: Machine, boot_options=None):
         self.machine = machine
+        self.boot_options = boot_options    # the installer's boot line (consoles): as for an answer file
         self.keymaps: list[str] = []
         self.network_ready = False
 
@@ -69,6 +70,7 @@ class Backend:
         from .engine import Outcome
         from .errors import PlanError
         from .plan import make_plan
+        self.apply_boot_options(cfg)
         try:
             plan = make_plan(cfg, self.machine, new_ids())
         except PlanError as exc:
@@ -80,6 +82,13 @@ class Backend:
         os.makedirs(self.run_dir, exist_ok=True)
         return run_engine(cfg, plan, None, answer_xml(cfg), render_plan(plan), self.events_path(),
                           self.log_path(), self.dry_run, sink=sink)
+
+    def apply_boot_options(self, cfg: InstallConfig) -> None:
+        """What the boot line says, as for an answer file: installed from a serial console, the
+        host's boot menu and console use it too."""
+        if self.boot_options is not None:
+            from . import cmdline
+            cmdline.apply(cfg, self.boot_options)
 
     def network_for(self, cfg: InstallConfig) -> None:
         """A network source is reached through the management interface as configured in the
@@ -131,8 +140,8 @@ class DryRunBackend(Backend):
     no shell, no reboot; what would have happened is recorded in `actions`."""
     dry_run = True
 
-    def __init__(self, machine: Machine, run_dir: str):
-        super().__init__(machine)
+    def __init__(self, machine: Machine, run_dir: str, boot_options=None):
+        super().__init__(machine, boot_options)
         self.run_dir = run_dir
         self.saved_answerfile = os.path.join(run_dir, "answerfile.xml")
         self.actions: list[str] = []
@@ -152,6 +161,7 @@ class DryRunBackend(Backend):
 
     def install(self, cfg: InstallConfig, sink: Callable[[dict], None]):
         os.makedirs(self.run_dir, exist_ok=True)
+        self.apply_boot_options(cfg)
         with open(self.saved_answerfile, "w") as f:
             f.write(answer_xml(cfg))
         return super().install(cfg, sink)

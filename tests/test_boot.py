@@ -104,7 +104,7 @@ def test_without_an_answer_file_the_wizard_starts_on_the_last_console(run_dir, m
     called = []
     monkeypatch.setattr(boot, "network_up", lambda *a: called.append("network"))
     monkeypatch.setattr(boot, "fetch_answerfile", lambda *a: called.append("fetch"))
-    monkeypatch.setattr(ui_main, "run_on_console", lambda device: called.append(device) or 0)
+    monkeypatch.setattr(ui_main, "run_on_console", lambda device, opts: called.append(device) or 0)
     assert boot.main() == 0
     assert called == ["/dev/ttyS0"]
     assert "the interactive installer runs on /dev/ttyS0" in capsys.readouterr().err

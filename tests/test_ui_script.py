@@ -4,7 +4,7 @@ and the same install."""
 import os
 import sys
 
-from installer import machine, passwd
+from installer import answerfile, cmdline, machine, passwd
 from installer.interactive import DryRunBackend
 from installer.ui import drive
 from installer.ui.app import App
@@ -19,7 +19,8 @@ KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHhxGKqXiNRovQ7J0GDiX7IRqsz7tt/rJtCVj
 def test_the_serial_scenarios_keys_install_what_it_expects(tmp_path, monkeypatch):
     monkeypatch.setenv("XENHOST_TREE", str(tmp_path / "tree"))      # "verify" needs a tree: a fake one
     m = machine.load(os.path.join(HERE, "machines", "qemu-installer-vm.json"))
-    backend = DryRunBackend(m, str(tmp_path / "run"))
+    opts, _ = cmdline.parse("boot=live net.ifnames=0 console=tty0 console=ttyS0,115200")
+    backend = DryRunBackend(m, str(tmp_path / "run"), boot_options=opts)
     monkeypatch.setattr(backend, "verify_source", lambda cfg: "Verified (test double).")
     app = App(m, backend)
     for title, keys in steps("scenario-pw", KEY, "xh-tui.vm-test.invalid"):
@@ -33,3 +34,7 @@ def test_the_serial_scenarios_keys_install_what_it_expects(tmp_path, monkeypatch
     assert cfg.interface.ipv4.mode.value == "dhcp" and cfg.ntp.mode.value == "dhcp"
     assert cfg.timezone == "Etc/UTC" and cfg.keymap == "us" and cfg.ssh_authorized_keys == [KEY]
     assert passwd.verify("scenario-pw", cfg.root_password.hash)
+    # installed from a serial console: the host's boot menu and console use it, as with an answer file
+    assert cfg.bootloader.serial_console == "ttyS0,115200"
+    saved, _ = answerfile.parse_file(backend.saved_answerfile)
+    assert saved.bootloader.serial_console == "ttyS0,115200"

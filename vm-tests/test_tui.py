@@ -109,7 +109,7 @@ def test_tui_bios_install_over_serial(iso, www, ssh_key, tmp_path):
                              cwd=ROOT, capture_output=True, text=True)
         assert res.returncode == 0, res.stdout + res.stderr
         for expected in ('"path": "/dev/vda"', f'"hostname": "{HOSTNAME}"', '"name": "eth0"',
-                         '"mode": "dhcp"', '"timezone": "Etc/UTC"'):
+                         '"mode": "dhcp"', '"timezone": "Etc/UTC"', '"serial_console": "ttyS0,115200"'):
             assert expected in res.stdout, (expected, res.stdout)
         assert ssh("cat /etc/timezone").strip() == "Etc/UTC"
     record("6 ISO BIOS, interactive wizard over the serial console", timings)

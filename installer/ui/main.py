@@ -81,13 +81,13 @@ def quiet_console() -> None:
         pass
 
 
-def run_on_console(device: str) -> int:
+def run_on_console(device: str, boot_options) -> int:
     """The wizard at boot, on the installer's console; its Reboot button ends it."""
     from ..probe import probe
     from .app import App
     quiet_console()
     machine = probe()
-    app = App(machine, Backend(machine), eula=eula_text(os.environ.get("XENHOST_TREE")))
+    app = App(machine, Backend(machine, boot_options), eula=eula_text(os.environ.get("XENHOST_TREE")))
     app.run(terminal(device))
     return 0 if app.outcome is not None and app.outcome.success else 1
 
