@@ -8,6 +8,7 @@ APT_PACKAGES := python3-venv python3-pip python3-pyudev python3-netifaces python
                 mmdebstrap squashfs-tools dpkg-dev gpg gpgv qemu-system-x86 ovmf openssh-client \
                 xorriso grub-pc-bin grub-efi-amd64-bin mtools pxelinux syslinux-common ipxe-qemu \
                 nfs-ganesha nfs-ganesha-vfs
+WHEEL_CACHE ?= /var/cache/xenhost-build/wheels
 DEMO_ANSWERFILE ?= answerfiles/examples/fresh-dhcp.xml
 DEMO_MACHINE ?= tests/machines/uefi-3disks.json
 # make host-image ANSWERFILE=f.xml IMAGE=host.img [SIZE=64G] [BOOT_MODE=uefi|bios] [CMDLINE='console=ttyS0']
@@ -29,9 +30,13 @@ apt-deps:
 	  systemctl disable --now nfs-ganesha.service >/dev/null 2>&1 || true; \
 	fi
 
+# Test wheels are kept outside the checkout so a run with the registry unreachable still installs
+# them: offline from the kept wheels first, else download them (registry + the machine's wheel stores).
 $(VENV)/.stamp: requirements-test.txt | apt-deps
 	$(PY_SYS) -m venv --system-site-packages $(VENV)
-	$(PY) -m pip install -q -r requirements-test.txt
+	$(PY) -m pip install -q --no-index --find-links $(WHEEL_CACHE) -r requirements-test.txt 2>/dev/null || \
+	{ $(PY) -m pip download -q -d $(WHEEL_CACHE) -r requirements-test.txt && \
+	  $(PY) -m pip install -q --no-index --find-links $(WHEEL_CACHE) -r requirements-test.txt; }
 	touch $@
 
 deps: apt-deps $(VENV)/.stamp
