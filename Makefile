@@ -8,7 +8,7 @@ APT_PACKAGES := python3-venv python3-pip python3-pyudev python3-netifaces python
                 mmdebstrap squashfs-tools dpkg-dev gpg gpgv qemu-system-x86 ovmf openssh-client \
                 xorriso grub-pc-bin grub-efi-amd64-bin mtools pxelinux syslinux-common ipxe-qemu \
                 nfs-ganesha nfs-ganesha-vfs
-WHEEL_CACHE ?= /var/cache/xenhost-build/wheels
+WHEEL_CACHE ?= $(or $(XENHOST_CACHE),/var/cache/xenhost-build)/wheels
 DEMO_ANSWERFILE ?= answerfiles/examples/fresh-dhcp.xml
 DEMO_MACHINE ?= tests/machines/uefi-3disks.json
 # make host-image ANSWERFILE=f.xml IMAGE=host.img [SIZE=64G] [BOOT_MODE=uefi|bios] [CMDLINE='console=ttyS0']
