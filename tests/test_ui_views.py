@@ -251,6 +251,36 @@ def test_keymap_is_applied_when_chosen(tmp_path):
     assert app.session.backend.actions == ["loadkeys fr"]
 
 
+def test_typing_letters_moves_to_the_matching_option(tmp_path):
+    app = app_for(load("uefi-3disks"), tmp_path)
+    keymaps = drive.field(app, "keymap")
+    drive.focus(app, keymaps)
+    drive.press(app, "f", "r", "-")
+    assert keymaps.under_cursor == "fr-latin1"
+    drive.press(app, "down", "d")               # after a move, a letter finds the next option with it
+    assert keymaps.under_cursor == "dvorak"
+    drive.press(app, "u", "s")                  # cycles past the end
+    assert keymaps.under_cursor == "us"
+    drive.press(app, "d", "v")
+    assert keymaps.under_cursor == "dvorak"
+    drive.press(app, "enter")                   # picks what is under the cursor and moves on
+    assert keymaps.value == "dvorak"
+    drive.next_(app)
+    assert app.session.backend.actions == ["loadkeys dvorak"]
+
+
+def test_typing_a_letter_no_option_has_changes_nothing(tmp_path):
+    app = app_for(load("uefi-3disks"), tmp_path)
+    go_to(app, "timezone")
+    drive.choose(app, "region", "Europe")
+    city = drive.field(app, "city")
+    drive.focus(app, city)
+    drive.press(app, "P", "a")
+    assert city.under_cursor == "Paris"
+    drive.press(app, "7")
+    assert city.under_cursor == "Paris" and city.value != "Paris"
+
+
 def test_timezone_region_changes_the_city_list(tmp_path):
     app = app_for(load("uefi-3disks"), tmp_path)
     go_to(app, "timezone")

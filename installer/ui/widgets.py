@@ -96,10 +96,51 @@ class Choice(Named):
             self.buttons[value] = button
             rows.append(urwid.AttrMap(button, None, "focus"))
         inner = urwid.Pile(rows)
+        self._row = {v: rows.index(next(r for r in rows if getattr(r, "base_widget", None) is b))
+                     for v, b in self.buttons.items()}
+        self._typed = ""
         if selected in self.buttons:    # start with the chosen option under the cursor
-            inner.focus_position = rows.index(next(r for r in rows if getattr(r, "base_widget", None)
-                                                   is self.buttons[selected]))
+            inner.focus_position = self._row[selected]
         super().__init__(name, inner)
+
+    def keypress(self, size, key):
+        key = super().keypress(size, key)
+        if key is not None and len(key) == 1 and key.isprintable() and key != " ":
+            return None if self.find(key) else key
+        self._typed = ""
+        return key
+
+    @property
+    def under_cursor(self) -> str:
+        row = self._main.focus_position
+        return next((v for v, r in self._row.items() if r == row), "")
+
+    def find(self, char: str) -> bool:
+        """Type to find: the cursor goes to the option named exactly what was typed, else the next
+        one starting with it ("fr-l"); a letter that extends no match starts a new search, so
+        pressing one letter again cycles through the options starting with it."""
+        values = list(self._row)
+        if not values:
+            return False
+        label = {v: str(self.buttons[v].label).lower() for v in values}
+        here = values.index(self.under_cursor) if self.under_cursor in values else -1
+
+        def search(typed: str, start: int) -> str | None:
+            order = values[start:] + values[:start]
+            return (next((v for v in order if label[v] == typed), None)
+                    or next((v for v in order if label[v].startswith(typed)), None))
+
+        typed = (self._typed + char).lower()
+        hit = search(typed, max(here, 0)) if self._typed else None
+        if hit is None:
+            typed = char.lower()
+            hit = search(typed, here + 1)
+        if hit is None:
+            self._typed = ""
+            return False
+        self._typed = typed
+        self._main.focus_position = self._row[hit]
+        return True
 
     def _changed(self, value: str, _button, state: bool) -> None:
         if state and self.on_change:
