@@ -53,6 +53,7 @@ class VM:
         self.workdir = workdir
         self.serial_log = os.path.join(workdir, f"{name}-serial.log")
         self.serial_sock = os.path.join(workdir, f"{name}-serial.sock")
+        self.qmp_sock = os.path.join(workdir, f"{name}-qmp.sock")     # screendumps, key presses (vga.py)
         self.memory_mib = memory_mib
         self.cdrom = cdrom                 # boot this ISO first (the disk stays attached)
         self.guestfwd = guestfwd or []     # "10.0.2.100:80=127.0.0.1:8080": guest address -> local service
@@ -71,6 +72,7 @@ class VM:
                 "-m", str(self.memory_mib), "-display", "none", "-monitor", "none",
                 "-chardev", f"socket,id=ser0,path={self.serial_sock},server=on,wait=off,logfile={self.serial_log}",
                 "-serial", "chardev:ser0", "-no-reboot",
+                "-qmp", f"unix:{self.qmp_sock},server=on,wait=off",
                 "-drive", f"file={self.disk},format=raw,if=virtio",
                 *[a for d in self.extra_disks for a in ("-drive", f"file={d},format=raw,if=virtio")],
                 "-netdev", f"user,id=net0,restrict=on,hostfwd=tcp:127.0.0.1:{self.ssh_port}-:22{fwd}{tftp}",
@@ -88,7 +90,7 @@ class VM:
 
     def start(self) -> "VM":
         os.makedirs(self.workdir, exist_ok=True)
-        for old in (self.serial_log, self.serial_sock):   # an earlier run's log must not satisfy wait_for
+        for old in (self.serial_log, self.serial_sock, self.qmp_sock):   # an earlier run's log must not satisfy wait_for
             if os.path.exists(old):
                 os.unlink(old)
         with open(os.path.join(self.workdir, f"{self.name}-qemu.txt"), "w") as f:

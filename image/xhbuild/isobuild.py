@@ -5,6 +5,9 @@ tree.
   /live/vmlinuz, /live/initrd.img, /live/filesystem.squashfs   installer environment (live-boot)
   /xenhost/                                                      product tree (.treeinfo, images, pool)
   /boot/grub/grub.cfg                                            boot menu
+
+The menu loads GRUB's video drivers: without them GRUB on UEFI boots Linux "in blind mode", with
+no framebuffer, and the interactive entry shows nothing on the screen.
 """
 from __future__ import annotations
 
@@ -18,6 +21,7 @@ from installer.product import DEFAULT as PRODUCT
 MENU = """\
 set timeout=5
 set default=0
+insmod all_video
 serial --unit=0 --speed=115200
 terminal_input console serial
 terminal_output console serial

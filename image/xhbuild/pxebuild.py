@@ -49,7 +49,8 @@ def pxelinux_cfg() -> str:
 
 def grub_cfg() -> str:
     p = PRODUCT
-    out = ["set timeout=5", "set default=0", "serial --unit=0 --speed=115200",
+    out = ["set timeout=5", "set default=0", "insmod all_video",    # else no framebuffer on UEFI
+           "serial --unit=0 --speed=115200",
            "terminal_input console serial", "terminal_output console serial", ""]
     for _label, title, extra in ENTRIES:   # files come from the TFTP server GRUB was loaded from
         out += [f'menuentry "{p.brand} {p.version}: {title}" {{',
