@@ -98,6 +98,7 @@ def test_grub_config_entries_and_serial_default():
     files = {"kernel": "vmlinuz-6.12", "initrd": "initrd.img-6.12", "xen": "xen-4.20-amd64.gz"}
     text = bootloader.grub_cfg(_Plan(), cfg, files)
     assert "set default=0" in text and "serial --unit" not in text
+    assert "insmod all_video" in text          # a framebuffer for the direct Linux entry on UEFI
     assert text.count("multiboot2 /boot/xen-4.20-amd64.gz dom0_mem=1440M,max:1440M dom0_max_vcpus=1-4") == 3
     assert "root=LABEL=root-abc123" in text and "linux /boot/vmlinuz-6.12 root=LABEL=root-abc123" in text
     cfg.bootloader.serial_console = "ttyS1,57600n8"

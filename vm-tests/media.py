@@ -154,26 +154,27 @@ def answerfile(key: str, hostname: str, network: str, source: str = '<source typ
 def boot_iso(name: str, iso: str, disk: str, port: int, args: str, firmware: str = "bios",
              extra_disks: list[str] | None = None, nfs_port: int | None = None) -> VM:
     """Boot the ISO and, at GRUB's command line over the serial console, give the installer's boot
-    line with args (as an operator editing the entry would)."""
+    line with args (as an operator editing the entry would; again at each power-on)."""
+    def at_grub(vm: VM) -> None:
+        vm.wait_for(r"install with serial console", 300)
+        vm.send(b"c")
+        vm.wait_for(r"grub> ", 60)
+        vm.type_line("linux /live/vmlinuz boot=live net.ifnames=0 console=tty0 console=ttyS0,115200 " + args,
+                     "grub> ")
+        vm.type_line("initrd /live/initrd.img", "grub> ")
+        vm.send(b"boot\r")
+
     out = os.path.join(ARTIFACTS, name)
     os.makedirs(out, exist_ok=True)
-    vm = VM("installer", disk, firmware, out, memory_mib=1024, cdrom=iso, extra_disks=extra_disks,
-            guestfwd=[f"{SERVER}:80=127.0.0.1:{port}"]
-            + ([f"{SERVER}:2049=127.0.0.1:{nfs_port}"] if nfs_port else [])).start()
-    vm.wait_for(r"install with serial console", 300)
-    vm.send(b"c")
-    vm.wait_for(r"grub> ", 60)
-    vm.type_line("linux /live/vmlinuz boot=live net.ifnames=0 console=tty0 console=ttyS0,115200 " + args,
-                 "grub> ")
-    vm.type_line("initrd /live/initrd.img", "grub> ")
-    vm.send(b"boot\r")
-    return vm
+    return VM("installer", disk, firmware, out, memory_mib=1024, cdrom=iso, extra_disks=extra_disks,
+              guestfwd=[f"{SERVER}:80=127.0.0.1:{port}"] + ([f"{SERVER}:2049=127.0.0.1:{nfs_port}"] if nfs_port else []),
+              at_power_on=at_grub).start()
 
 
 def run_install(vm: VM, timings: dict[str, float]) -> None:
     """Wait for the unattended install to finish and the VM to power off (atexit=poweroff)."""
     try:
-        vm.wait_for(r"installer: answer file: ", 600)
+        vm.wait_for_or_restart(r"installer: answer file: ", 600)     # nothing written before this line
         timings["installer boot"] = time.monotonic() - vm.started
         vm.wait_for(r"installer: INSTALLATION (COMPLETE|FAILED.*)", INSTALL_TIMEOUT)
         assert "INSTALLATION COMPLETE" in vm.console(), vm.console()[-2000:]

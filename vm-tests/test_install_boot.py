@@ -5,6 +5,7 @@ Serial logs, installer logs and events stay in build/vm-tests/.
 """
 from __future__ import annotations
 
+import glob
 import os
 import re
 import subprocess
@@ -19,6 +20,7 @@ sys.path.insert(0, ROOT)
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import VM  # noqa: E402
 from media import record  # noqa: E402
+from vga import Screen, TextReader, kernel_glyphs, load_glyphs  # noqa: E402
 from installer import passwd  # noqa: E402
 
 # (no conftest.py here: tests/ has one, and two modules named conftest collide on import)
@@ -35,6 +37,24 @@ def built():
     assert res.returncode == 0, f"image build failed:\n{res.stderr[-3000:]}"
     env, product = res.stdout.split()
     return {"env": env, "product": product}
+
+
+@pytest.fixture(scope="session")
+def vga_reader(built, tmp_path_factory):
+    """Reads the host's VGA console: dom0's framebuffer text, drawn in the font console-setup loads
+    at boot (FONTFACE=Fixed, 8x16), taken from the root image we ship; the kernel's built-in font
+    for anything drawn before."""
+    out = tmp_path_factory.mktemp("host-fonts")
+    subprocess.run(["unsquashfs", "-q", "-n", "-d", str(out / "root"),
+                    os.path.join(built["product"], "images", "root.squashfs"),
+                    "etc/default/console-setup", "usr/share/consolefonts/Uni2-Fixed16.psf.gz"],
+                   check=True, capture_output=True)
+    setup = (out / "root" / "etc" / "default" / "console-setup").read_text()
+    assert 'FONTFACE="Fixed"' in setup and 'FONTSIZE="8x16"' in setup, setup
+    fixed = load_glyphs(str(out / "root" / "usr" / "share" / "consolefonts" / "Uni2-Fixed16.psf.gz"))
+    kernels = sorted(glob.glob(os.path.join(built["env"], "boot", "vmlinuz-*")))
+    assert kernels, f"no kernel in {built['env']}/boot"
+    return TextReader(fixed, kernel_glyphs(kernels[-1], like=load_glyphs()))
 
 
 @pytest.fixture(scope="session")
@@ -80,7 +100,7 @@ def answerfile(path: str, key: str, network: str, hostname: str) -> str:
 
 
 @pytest.mark.parametrize("firmware,network", [("bios", "dhcp"), ("uefi", "static")])
-def test_install_and_boot(firmware, network, built, artifacts, ssh_key, tmp_path):
+def test_install_and_boot(firmware, network, built, vga_reader, artifacts, ssh_key, tmp_path):
     name = f"{firmware}-{network}"
     hostname = f"xh-{firmware}.vm-test.invalid"
     af = answerfile(str(tmp_path / "answerfile.xml"), ssh_key["public"], network, hostname)
@@ -108,6 +128,8 @@ def test_install_and_boot(firmware, network, built, artifacts, ssh_key, tmp_path
         assert host == hostname and iface == "xenbr0"
         assert addr.startswith("10.0.2.15/24"), m.group(0)
         assert "GNU GRUB" in vm.console() and "(XEN) Xen version 4.20" in vm.console()
+        # an operator at the machine sees the same line on the VGA console (dom0's tty0)
+        Screen(vm, vga_reader).wait_text(f"HOST READY: xen={xen} hostname={hostname}", 60)
 
         def ssh(cmd: str) -> str:
             return vm.ssh_ok(ssh_key["private"], cmd)

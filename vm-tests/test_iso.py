@@ -80,6 +80,7 @@ def test_iso_install_naming_a_missing_disk_fails_clearly_and_writes_nothing(iso,
     start = time.monotonic()
     vm = boot_iso("iso-bios-missing-disk", iso, disk, port, UNATTENDED)
     try:
+        vm.wait_for_or_restart(r"installer: answer file: ", 600)
         vm.wait_for(r"installer: INSTALLATION FAILED: the install cannot be planned", 900)
         text = vm.console()
         assert "plan error: primary disk /dev/sdz" in text and "vda" in text, text[-2000:]
@@ -100,6 +101,7 @@ def test_iso_install_killed_in_laydown_then_reinstalled(iso, www, ssh_key, tmp_p
     timings: dict[str, float] = {}
     vm = boot_iso("iso-bios-killed", iso, disk, port, UNATTENDED)
     try:
+        vm.wait_for_or_restart(r"installer: answer file: ", 600)
         # a progress line of laydown (unsquashfs) means the root image is half written
         vm.wait_for(r"(?s)\[4/7\] Installing the host system(?:(?!\[5/7\]).)*?\n +[1-9]0% \(", 1200)
         killed_at = vm.console()

@@ -19,7 +19,7 @@ import pytest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import VM  # noqa: E402
 from media import ARTIFACTS, blank_disk, iso, record  # noqa: E402,F401
-from vga import QMP, TextReader, bios_glyphs, kernel_glyphs, load_glyphs, ppm_to_png  # noqa: E402
+from vga import Screen, TextReader, bios_glyphs, kernel_glyphs, load_glyphs  # noqa: E402
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="vm-tests need root (image builds)")
 
@@ -34,41 +34,6 @@ def reader(iso, tmp_path_factory):
     return TextReader(console, bios_glyphs(like=console), kernel_glyphs(vmlinuz, like=console))
 
 
-class Console:
-    def __init__(self, vm: VM, reader: TextReader):
-        self.vm = vm
-        self.qmp = QMP(vm.qmp_sock)
-        self.reader = reader
-        self.dump = os.path.join(vm.workdir, "vga.ppm")
-        self.last: list[str] = []
-
-    def read(self, rows: range | None = None) -> list[str]:
-        self.last = self.reader.lines(self.qmp.screendump(self.dump), rows)
-        return self.last
-
-    def wait_title(self, title: str, timeout: float) -> list[str]:
-        """The wizard's second line names the screen; returns the whole screen once it does."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.vm.proc.poll() is not None:
-                break
-            if len(self.read(range(0, 2))) > 1 and self.last[1].strip() == title:
-                return self.read()
-            time.sleep(2)
-        if self.vm.proc.poll() is not None:
-            raise AssertionError(f"QEMU exited before the screen {title!r} (serial log: {self.vm.serial_log})")
-        picture = os.path.join(self.vm.workdir, "vga-last.png")
-        with open(self.dump, "rb") as f, open(picture, "wb") as out:
-            out.write(ppm_to_png(f.read()))
-        raise AssertionError(f"no screen {title!r} on VGA after {timeout:.0f} s; the screen is in {picture}, "
-                             f"read as text:\n" + "\n".join(self.read()))
-
-    def keys(self, *keys: str) -> None:
-        for key in keys:
-            self.qmp.key(key)
-            time.sleep(0.5)
-
-
 @pytest.mark.parametrize("firmware", ["bios", "uefi"])
 def test_wizard_on_the_vga_console_from_the_default_entry(iso, reader, tmp_path, firmware):
     disk = blank_disk(str(tmp_path / "disk.img"))
@@ -79,7 +44,7 @@ def test_wizard_on_the_vga_console_from_the_default_entry(iso, reader, tmp_path,
     try:
         vm.wait_for(r"install \(interactive\)", 300)     # GRUB's menu, also on the serial line
         vm.send(b"\r")                                   # the default entry, as it is
-        con = Console(vm, reader)
+        con = Screen(vm, reader)
         screen = con.wait_title("Keyboard layout", 600)
         timings["installer boot"] = time.monotonic() - vm.started
         start = time.monotonic()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import socket
 import struct
 import subprocess
@@ -208,3 +209,49 @@ class QMP:
     def close(self) -> None:
         self.file.close()
         self.sock.close()
+
+
+class Screen:
+    """A running VM's VGA console read as text (screendumps through its QMP socket), and its
+    keyboard. A wait that runs out keeps the last picture as vga-last.png beside the serial log."""
+
+    def __init__(self, vm, reader: TextReader):
+        self.vm = vm
+        self.qmp = QMP(vm.qmp_sock)
+        self.reader = reader
+        self.dump = os.path.join(vm.workdir, "vga.ppm")
+        self.last: list[str] = []
+
+    def read(self, rows: range | None = None) -> list[str]:
+        self.last = self.reader.lines(self.qmp.screendump(self.dump), rows)
+        return self.last
+
+    def wait(self, done, what: str, timeout: float, rows: range | None = None) -> list[str]:
+        """Polls the screen (only `rows` while waiting) until done(lines); returns the whole screen."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and self.vm.proc.poll() is None:
+            if done(self.read(rows)):
+                return self.read() if rows is not None else self.last
+            time.sleep(2)
+        if self.vm.proc.poll() is not None:
+            raise AssertionError(f"QEMU exited before {what} (serial log: {self.vm.serial_log})")
+        picture = os.path.join(self.vm.workdir, "vga-last.png")
+        with open(self.dump, "rb") as f, open(picture, "wb") as out:
+            out.write(ppm_to_png(f.read()))
+        raise AssertionError(f"no {what} on VGA after {timeout:.0f} s; the screen is in {picture}, "
+                             f"read as text:\n" + "\n".join(self.read()))
+
+    def wait_title(self, title: str, timeout: float) -> list[str]:
+        """The wizard's second line names the screen."""
+        return self.wait(lambda lines: len(lines) > 1 and lines[1].strip() == title,
+                         f"screen {title!r}", timeout, rows=range(0, 2))
+
+    def wait_text(self, text: str, timeout: float) -> list[str]:
+        """`text` anywhere on the screen, also wrapped over rows (spaces are not compared)."""
+        wanted = "".join(text.split())
+        return self.wait(lambda lines: wanted in "".join("".join(lines).split()), repr(text), timeout)
+
+    def keys(self, *keys: str) -> None:
+        for key in keys:
+            self.qmp.key(key)
+            time.sleep(0.5)
