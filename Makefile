@@ -4,7 +4,7 @@ PY_SYS := /usr/bin/python3
 VENV := .venv
 PY := $(VENV)/bin/python
 APT_PACKAGES := python3-venv python3-pip python3-pyudev python3-netifaces python3-jinja2 libxml2-utils \
-                tzdata fdisk gdisk e2fsprogs util-linux openssl \
+                tzdata fdisk gdisk e2fsprogs util-linux lvm2 openssl \
                 mmdebstrap squashfs-tools dpkg-dev gpg gpgv qemu-system-x86 ovmf openssh-client \
                 xorriso grub-pc-bin grub-efi-amd64-bin mtools pxelinux syslinux-common ipxe-qemu console-setup-linux zstd \
                 nfs-ganesha nfs-ganesha-vfs
