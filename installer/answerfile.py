@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from .runner import SECRETS
-from . import passwd, values
+from . import answerfile_mask, passwd, values
 from .answerfile_schema import ELEMENTS, ROOTS, check_structure
 from .config import (HOOK_STAGES, Bootloader, DiskMatch, DiskRef, Hook, InstallConfig, IPv4Config,
                      IPv4Mode, IPv6Config, IPv6Mode, ManagementInterface, Mode, NetworkBackend,
@@ -19,6 +19,17 @@ from .config import (HOOK_STAGES, Bootloader, DiskMatch, DiskRef, Hook, InstallC
 from .errors import ConfigError, Report
 from .xmlsafe import MAX_BYTES, Node, XMLInputError, parse as parse_xml
 
+# Optional attributes XCP-ng reads as absent when empty (attr=""): the same here, with a warning.
+# Not mode="": a blank mode may be an unfilled template, and "fresh" would erase the disk.
+XCPNG_OPTIONAL_ATTRIBUTES = {
+    "installation": ("sr-type", "srtype", "repo-gpgcheck", "gpgcheck"),
+    "primary-disk": ("guest-storage", "gueststorage", "sr-at-end", "preserve-first-partition"),
+    "admin-interface": ("name", "hwaddr", "protov6", "vlan"),
+    "root-password": ("type",),
+    "source": ("repo-gpgcheck", "gpgcheck"),
+    "post-install-script": ("type",), "install-failed-script": ("type",),
+    "bootloader": ("location", "write-boot-entry"),
+}
 UPGRADE_ONLY_READS = ("existing-installation", "source", "network-backend", "bootloader", "script",
                       "post-install-script", "install-failed-script", "driver-source")
 
@@ -61,12 +72,19 @@ class _Reader:
             if required:
                 self.err(node, f"<{node.tag}> needs the attribute {names[0]!r}")
             return default
+        used = next(n for n in names if n in node.attrs)
+        if not raw.strip() and not required and used in XCPNG_OPTIONAL_ATTRIBUTES.get(node.tag, ()):
+            self.report.warning(f"<{node.tag} {used}=\"{raw}\"> is empty and ignored, as XCP-ng does: "
+                                "the default applies", line, col)
+            return default
         try:
-            return convert(raw)
+            result = convert(raw)
         except ValueError as exc:
-            used = next(n for n in names if n in node.attrs)
             self.report.error(f"<{node.tag} {used}=\"{raw}\">: {exc}", line, col)
             return default
+        if convert is values.boolean and (note := values.boolean_note(raw)):
+            self.report.warning(f"<{node.tag} {used}=\"{raw}\">: {note}", line, col)
+        return result
 
     def text(self, node: Node, convert: Callable | None = None, what: str = "a value"):
         raw = node.stripped_text()
@@ -100,11 +118,11 @@ class _Reader:
         return DiskRef(path=path) if path else None
 
     def disk_match(self, node: Node) -> DiskMatch:
-        m = DiskMatch(serial=self.value(node, ("serial",), str.strip),
-                      model=self.value(node, ("model",), str.strip),
-                      min_size=self.value(node, ("min-size",), values.size_bytes),
-                      max_size=self.value(node, ("max-size",), values.size_bytes))
-        if all(v is None for v in (m.serial, m.model, m.min_size, m.max_size)):
+        m = DiskMatch(serial=self.value(node, ("serial",), lambda v: _criterion(v, "serial number")),
+                      model=self.value(node, ("model",), lambda v: _criterion(v, "model name")),
+                      min_size=self.value(node, ("min-size",), lambda v: _match_size(v, "every")),
+                      max_size=self.value(node, ("max-size",), lambda v: _match_size(v, "no")))
+        if not node.attrs:   # a bad criterion was reported already
             self.err(node, "<match> needs at least one of serial, model, min-size, max-size")
         if m.min_size is not None and m.max_size is not None and m.min_size > m.max_size:
             self.err(node, "<match> min-size is larger than max-size")
@@ -121,7 +139,9 @@ class _Reader:
             sr_at_end=self.value(node, ("sr-at-end",), values.boolean, True),
             preserve_first_partition=pfp)
 
-    def guest_disks(self) -> list[DiskRef]:
+    def guest_disks(self, primary: PrimaryDisk | None) -> list[DiskRef]:
+        """XCP-ng merges the primary disk and the guest disks as a set: a disk listed twice, or the
+        primary disk listed as a guest disk, means the same as listing it once (with a warning)."""
         nodes = self.children(self.root, "guest-disk")
         for wrapper in self.children(self.root, "guest-disks"):
             nodes += self.children(wrapper, "guest-disk")
@@ -131,8 +151,16 @@ class _Reader:
             if ref is None:
                 continue
             key = ref.describe()
+            if primary is not None and key == primary.disk.describe():
+                override = "" if primary.guest_storage else ", overriding guest-storage=\"no\""
+                self.report.warning(f"guest disk {key} is the primary disk: as in XCP-ng, this puts the "
+                                    f"local SR on the primary disk (partition 3){override}",
+                                    node.line, node.column)
+                primary.guest_storage = True
+                continue
             if key in seen:
-                self.err(node, f"guest disk {key} is listed twice (first at line {seen[key]})")
+                self.report.warning(f"guest disk {key} is listed twice (first at line {seen[key]}); it "
+                                    "is used once, as in XCP-ng", node.line, node.column)
                 continue
             seen[key] = node.line
             refs.append(ref)
@@ -153,7 +181,7 @@ class _Reader:
             name=self.value(node, ("name",), values.interface_name),
             mac=self.value(node, ("hwaddr",), values.mac_address),
             vlan=self.value(node, ("vlan",), values.vlan))
-        if "name" not in node.attrs and "hwaddr" not in node.attrs:
+        if not any(node.attrs[a].value.strip() for a in ("name", "hwaddr") if a in node.attrs):
             self.err(node, "<admin-interface> needs a 'name' (e.g. eth0) or 'hwaddr' (MAC) attribute")
         proto = self.value(node, ("proto",), lambda v: values.choice(v, ("dhcp", "static", "none"),
                                                                      "proto"), required=True)
@@ -164,9 +192,10 @@ class _Reader:
         if proto == "static":
             iface.ipv4 = self.static_ipv4(node, ipaddr, subnet, gateway)
         else:
-            for extra in (ipaddr, subnet, gateway):
+            for extra in (ipaddr, subnet, gateway):   # XCP-ng ignores them: proto decides
                 if extra is not None:
-                    self.err(extra, f"<{extra.tag}> is only allowed with proto=\"static\"")
+                    self.report.warning(f"<{extra.tag}> is ignored: proto=\"{proto}\" (it is used "
+                                        "only with proto=\"static\")", extra.line, extra.column)
             iface.ipv4 = IPv4Config(mode=IPv4Mode(proto or "dhcp"))
         ipv6, gw6 = self.one(node, "ipv6"), self.one(node, "gatewayv6")
         if protov6 == "static":
@@ -174,7 +203,8 @@ class _Reader:
         else:
             for extra in (ipv6, gw6):
                 if extra is not None:
-                    self.err(extra, f"<{extra.tag}> is only allowed with protov6=\"static\"")
+                    self.report.warning(f"<{extra.tag}> is ignored: protov6=\"{protov6}\" (it is used "
+                                        "only with protov6=\"static\")", extra.line, extra.column)
             iface.ipv6 = IPv6Config(mode=IPv6Mode(protov6 or "none"))
         if proto == "none" and protov6 in ("none", None):
             self.err(node, "<admin-interface> must configure IPv4 or IPv6 (proto and protov6 are "
@@ -233,6 +263,11 @@ class _Reader:
         secret = node.text.strip()
         SECRETS.add(secret)   # plaintext or hash: neither belongs in a log or a saved answer file
         line, col = (node.text_line, node.text_column) if secret else (node.line, node.column)
+        if kind == "hash" and secret == "!!":    # XCP-ng's documented "no password yet"
+            self.report.warning("<root-password type=\"hash\">!!</root-password>: no root password; "
+                                "root cannot log in until a password is set on the console at first boot",
+                                line, col)
+            return RootPassword()
         if kind == "hash":
             try:
                 fmt = passwd.hash_format(secret)
@@ -246,6 +281,9 @@ class _Reader:
         if len(secret) < passwd.MIN_LENGTH:
             self.report.error(f"<root-password>: the password must be at least {passwd.MIN_LENGTH} "
                               f"characters long (it has {len(secret)})", line, col)
+            return RootPassword()
+        if (too_long := passwd.too_long(secret)) is not None:
+            self.report.error(f"<root-password>: the password must be {too_long}", line, col)
             return RootPassword()
         if len(secret) < passwd.GOOD_LENGTH:
             self.report.warning(f"<root-password>: a password shorter than {passwd.GOOD_LENGTH} "
@@ -275,14 +313,20 @@ class _Reader:
     def services(self) -> list[Service]:
         result, seen = [], {}
         for node in self.children(self.root, "service"):
-            name = self.value(node, ("name",), _service_name, required=True)
+            name = self.value(node, ("name",), values.unit_name, required=True)
             state = self.value(node, ("state",), lambda v: values.choice(v, ("enabled", "disabled"),
                                                                           "state"), required=True)
             unit = name.removesuffix(".service") if name else name
             if unit in seen:
-                self.err(node, f"service {name!r} is listed twice (first at line {seen[unit]})")
+                first, first_name, first_state = seen[unit]
+                if name != first_name and state == first_state:
+                    # XCP-ng refuses only the exact same name twice; sshd and sshd.service agree here
+                    self.report.warning(f"service {name!r} is the same unit as {first_name!r} (line "
+                                        f"{first}); it is {state} once", node.line, node.column)
+                else:
+                    self.err(node, f"service {name!r} is listed twice (first at line {first})")
             elif name and state:
-                seen[unit] = node.line
+                seen[unit] = (node.line, name, state)
                 result.append(Service(name, state))
         return result
 
@@ -369,11 +413,20 @@ def _md_device(value: str) -> str:
     return path
 
 
-def _service_name(value: str) -> str:
-    name = value.strip()
-    if not name or any(c.isspace() or c == "/" for c in name):
-        raise ValueError(f"expected a systemd service name like sshd or chrony, got {value!r}")
-    return name
+def _criterion(value: str, what: str) -> str:
+    """A <match> text criterion: an empty one would match every disk."""
+    if not value.strip():
+        raise ValueError(f"an empty {what} would match every disk; give the disk's {what} or leave "
+                         "the attribute out")
+    return value.strip()
+
+
+def _match_size(value: str, matches: str) -> int:
+    size = values.size_bytes(value)
+    if size == 0:
+        raise ValueError(f"a size of 0 would match {matches} disk; give a size like 500G, or leave "
+                         "the attribute out")
+    return size
 
 
 def _read_installation(r: _Reader, report: Report) -> InstallConfig:
@@ -383,17 +436,20 @@ def _read_installation(r: _Reader, report: Report) -> InstallConfig:
     cfg = InstallConfig(mode=Mode(mode_word or "fresh"))
     cfg.repo_gpgcheck = r.value(root, ("repo-gpgcheck", "netinstall-gpg-check"), values.boolean, True)
     cfg.gpgcheck = r.value(root, ("gpgcheck",), values.boolean, True)
+    _signature_warnings(r, root)
+    cfg.existing_data = r.value(root, ("existing-data",), lambda v: values.choice(
+        v, ("erase", "refuse"), "existing-data"), "erase")
     for node in r.children(root, "source"):
         src = r.source(node, "source")
         if src:
             src.repo_gpgcheck = r.value(node, ("repo-gpgcheck",), values.boolean)
             src.gpgcheck = r.value(node, ("gpgcheck",), values.boolean)
+            _signature_warnings(r, node)
             cfg.sources.append(src)
     if not r.children(root, "source"):
         r.require(None, "source", "where to install from; <source type=\"local\"/> means the "
                   "installer media")
-    cfg.driver_sources = [s for s in (r.source(n, "driver-source")
-                                      for n in r.children(root, "driver-source")) if s]
+    cfg.driver_sources = _driver_sources(r)
     cfg.hooks = r.hooks()
     if (node := r.one(root, "bootloader")) is not None:
         cfg.bootloader = r.bootloader(node)
@@ -409,7 +465,7 @@ def _read_installation(r: _Reader, report: Report) -> InstallConfig:
             if child.tag not in UPGRADE_ONLY_READS:
                 report.warning(f"<{child.tag}> is ignored in upgrade mode: the settings of the "
                                "existing installation are kept", child.line, child.column)
-        for name in ("sr-type", "srtype"):
+        for name in ("sr-type", "srtype", "existing-data"):
             if name in root.attrs:
                 report.warning(f"{name!r} is ignored in upgrade mode", root.attrs[name].line,
                                root.attrs[name].column)
@@ -422,7 +478,7 @@ def _read_installation(r: _Reader, report: Report) -> InstallConfig:
     node = r.require(r.one(root, "primary-disk"), "primary-disk", "the disk to install onto")
     if node is not None:
         cfg.primary_disk = r.primary_disk(node)
-    cfg.guest_disks = r.guest_disks()
+    cfg.guest_disks = r.guest_disks(cfg.primary_disk)
     if (node := r.one(root, "raid")) is not None:
         cfg.raid = r.raid(node)
     node = r.require(r.one(root, "admin-interface"), "admin-interface",
@@ -451,14 +507,43 @@ def _read_installation(r: _Reader, report: Report) -> InstallConfig:
     return cfg
 
 
+REPO_GPGCHECK_OFF = (": the signature of the product tree is NOT checked: its manifest is trusted "
+                     "without the product key, so a tampered tree would be installed")
+GPGCHECK_NO_EFFECT = (" has no effect: Debian packages carry no signatures of their own; each one is "
+                      "checked against the package pool's signed index, which stays checked")
+DRIVER_SOURCE_IGNORED = ("is ignored: driver disks are not supported; the installer's own drivers "
+                         "are used and nothing from it is installed on the host")
+
+
+def _signature_warnings(r: _Reader, node: Node) -> None:
+    """Turning a signature check off is never silent (gpgcheck: not even when it changes nothing)."""
+    for names, meaning in ((("repo-gpgcheck", "netinstall-gpg-check"), REPO_GPGCHECK_OFF),
+                           (("gpgcheck",), GPGCHECK_NO_EFFECT)):
+        for name in names:
+            a = node.attrs.get(name)
+            if a is not None and a.value.strip() and _is_false(a.value):
+                r.report.warning(f"<{node.tag} {name}=\"{a.value}\">{meaning}", a.line, a.column)
+                break
+
+
+def _is_false(text: str) -> bool:
+    try:
+        return values.boolean(text) is False
+    except ValueError:
+        return False      # reported as an error where the value is read
+
+
+def _driver_sources(r: _Reader) -> list[Source]:
+    nodes = r.children(r.root, "driver-source")
+    for node in nodes:
+        r.report.warning(f"<driver-source> {DRIVER_SOURCE_IGNORED}", node.line, node.column)
+    return [s for s in (r.source(n, "driver-source") for n in nodes) if s]
+
+
 def _check_disk_roles(r: _Reader, cfg: InstallConfig) -> None:
     if cfg.primary_disk is None:
         return
     primary = cfg.primary_disk.disk.path
-    for ref in cfg.guest_disks:
-        if ref.path and ref.path == primary:
-            r.err(r.root, f"{primary} is both the primary disk and a guest disk; use "
-                  "guest-storage=\"yes\" on <primary-disk> instead")
     if cfg.raid:
         if primary != cfg.raid.device:
             r.err(r.root, f"<raid device=\"{cfg.raid.device}\"> is defined but the primary disk is "
@@ -480,8 +565,7 @@ def _read_restore(r: _Reader, report: Report) -> InstallConfig:
     if (node := r.one(r.root, "backup-disk")) is not None:
         cfg.backup_disk = _ref(r.text(node, values.disk_name, "a disk name"))
     cfg.hooks = r.hooks()
-    cfg.driver_sources = [s for s in (r.source(n, "driver-source")
-                                      for n in r.children(r.root, "driver-source")) if s]
+    cfg.driver_sources = _driver_sources(r)
     return cfg
 
 
@@ -500,6 +584,7 @@ def parse_bytes(raw: bytes, filename: str = "<answerfile>") -> tuple[InstallConf
     except XMLInputError as exc:
         report.error(exc.message, exc.line, exc.column)
         raise ConfigError(report.items) from None
+    answerfile_mask.register(root)   # the root password is a secret in every mode, even unread
     if root.tag not in ROOTS:
         hint = " (use <installation mode=\"upgrade\">)" if root.tag == "upgrade" else ""
         report.error(f"unexpected root element <{root.tag}>{hint}; expected <installation> or "

@@ -44,7 +44,8 @@ _TOP_COMMON = {"script": MANY, "post-install-script": ONE, "install-failed-scrip
 
 ELEMENTS: dict[str, ElementSpec] = {
     "installation": ElementSpec(
-        attrs=("mode", "sr-type", "srtype", "repo-gpgcheck", "gpgcheck", "netinstall-gpg-check"),
+        attrs=("mode", "sr-type", "srtype", "repo-gpgcheck", "gpgcheck", "netinstall-gpg-check",
+               "existing-data"),
         children={
             "primary-disk": ONE, "guest-disk": MANY, "guest-disks": ONE, "raid": ONE,
             "admin-interface": ONE, "root-password": ONE, "ssh-authorized-key": MANY,

@@ -10,6 +10,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 from .config import (PRODUCT_NETWORK_BACKEND, Bootloader, DiskRef, InstallConfig, IPv4Mode, IPv6Mode,
                      Mode, Source)
+from .runner import SECRETS
 
 NO_PASSWORD = ("root password: not recorded here (it is only in the installed host's /etc/shadow); "
                "add a <root-password> element to reuse this file")
@@ -39,8 +40,14 @@ def _disk(tag: str, ref: DiskRef, **attrs) -> list[str]:
             f"</{tag}>"]
 
 
+def _location(location: str) -> str:
+    """A URL as it may be written down: credentials and secret query values masked (the operator
+    puts them back to replay the file)."""
+    return SECRETS.mask(location)
+
+
 def _source(tag: str, src: Source) -> str:
-    return _element(tag, src.location, type=src.type, repo_gpgcheck=_yes(src.repo_gpgcheck),
+    return _element(tag, _location(src.location), type=src.type, repo_gpgcheck=_yes(src.repo_gpgcheck),
                     gpgcheck=_yes(src.gpgcheck))
 
 
@@ -48,7 +55,7 @@ def _common(cfg: InstallConfig) -> list[str]:
     """What every mode reads: sources, hooks, boot loader, network backend."""
     lines = [_source("source", s) for s in cfg.sources]
     lines += [_source("driver-source", s) for s in cfg.driver_sources]
-    lines += [_element("script", h.location, stage=h.stage, type=h.type) for h in cfg.hooks]
+    lines += [_element("script", _location(h.location), stage=h.stage, type=h.type) for h in cfg.hooks]
     b = cfg.bootloader
     if b != Bootloader():
         lines.append(_element("bootloader", b.name, location=b.location,
@@ -101,7 +108,9 @@ def _installation(cfg: InstallConfig) -> list[str]:
         lines.append(_element("hostname", cfg.hostname))
     lines.append(_element("ntp", source=cfg.ntp.mode.value))
     lines += [_element("ntp-server", s) for s in cfg.ntp.servers]
-    lines += [_element("timezone", cfg.timezone), _element("keymap", cfg.keymap)]
+    lines.append(_element("timezone", cfg.timezone))
+    if cfg.keymap:
+        lines.append(_element("keymap", cfg.keymap))
     lines += [_element("service", name=s.name, state=s.state) for s in cfg.services]
     return lines
 
@@ -112,13 +121,14 @@ def to_xml(cfg: InstallConfig, comment: str | None = None) -> str:
         root, attrs = "restore", ""
         body = ([_element("backup-disk", cfg.backup_disk.path)] if cfg.backup_disk else [])
         body += [_source("driver-source", s) for s in cfg.driver_sources]
-        body += [_element("script", h.location, stage=h.stage, type=h.type) for h in cfg.hooks]
+        body += [_element("script", _location(h.location), stage=h.stage, type=h.type) for h in cfg.hooks]
     elif cfg.mode == Mode.UPGRADE:
         root, attrs = "installation", _attrs(mode="upgrade")
         body = [_element("existing-installation", cfg.existing_installation.path)] + _common(cfg)
     else:
         root = "installation"
         attrs = _attrs(mode=None if cfg.mode == Mode.FRESH else cfg.mode.value, sr_type=cfg.sr_type.value,
-                       repo_gpgcheck=None if cfg.repo_gpgcheck else "no", gpgcheck=None if cfg.gpgcheck else "no")
+                       repo_gpgcheck=None if cfg.repo_gpgcheck else "no", gpgcheck=None if cfg.gpgcheck else "no",
+                       existing_data=None if cfg.existing_data == "erase" else cfg.existing_data)
         body = _installation(cfg)
     return "\n".join([*head, f"<{root}{attrs}>", *("  " + line for line in body), f"</{root}>", ""])

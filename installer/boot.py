@@ -7,15 +7,15 @@ from __future__ import annotations
 
 import datetime
 import io
+import logging
 import os
 import subprocess
 import sys
 import tarfile
-import time
-import urllib.request
 
-from . import answerfile, cmdline, nfs, runner
+from . import answerfile, cmdline, debugssh, fetch, keyboard, runner
 from .errors import ConfigError, InstallerError, PlanError
+from .values import TERMINAL
 
 RUN = "/run/install"
 LOG = f"{RUN}/installer.log"
@@ -29,7 +29,9 @@ class Consoles(io.TextIOBase):
     file descriptor dead, and the rest of the progress would silently vanish."""
 
     def __init__(self, names: list[str]):
-        self.names = list(dict.fromkeys(n.split(",")[0] for n in names))
+        # only terminal names (or the kernel's /dev/console) ever become a path written to
+        names = (n.split(",")[0] for n in names)
+        self.names = list(dict.fromkeys(n for n in names if n == "console" or TERMINAL.fullmatch(n)))
 
     def write(self, text: str) -> int:
         try:
@@ -73,39 +75,30 @@ def network_up(opts, say) -> None:
     say("network: " + "; ".join(" ".join(line.split()[1:4:2]) for line in addrs.splitlines()))
 
 
-def _download(url: str, dest: str, what: str) -> None:
-    if url.lower().startswith("nfs:"):
-        nfs.fetch_file(url, dest)
-        return
-    for attempt in range(5):       # the network may need a moment after DHCP
-        try:   # https: urllib checks the certificate against the system's CA store
-            with urllib.request.urlopen(url, timeout=30) as resp, open(dest, "wb") as out:
-                out.write(resp.read(2 << 20))
-            return
-        except (OSError, ValueError) as exc:
-            err = exc
-            time.sleep(2 * (attempt + 1))
-    raise InstallerError(f"cannot fetch the {what} {runner.SECRETS.mask(url)}: {err}")
-
-
 def fetch_answerfile(url: str, kind: str = "answerfile") -> str:
     """The answer file's local path. For answerfile_generator= the URL names a program: it is
-    fetched and run, and what it prints is the answer file (as XCP-ng does)."""
+    fetched and run, and what it prints is the answer file (as XCP-ng does). The network may need
+    a moment after DHCP: failures that may pass are retried."""
     dest = f"{RUN}/answerfile.xml"
     if kind != "answerfile_generator":
-        _download(url, dest, "answer file")
+        fetch.fetch_file(url, dest, "answer file", fetch.ANSWER_FILE_MAX, attempts=5)
         return dest
     prog = f"{RUN}/answerfile-generator"
-    _download(url, prog, "answer file generator")
+    fetch.fetch_file(url, prog, "answer file generator", fetch.SCRIPT_MAX, attempts=5)
     os.chmod(prog, 0o700)
+    shown = fetch.shown(url)
     try:
         res = subprocess.run([prog], capture_output=True, timeout=300, cwd=RUN)
     except (OSError, subprocess.TimeoutExpired) as exc:
-        raise InstallerError(f"the answer file generator {runner.SECRETS.mask(url)} could not run: {exc}") from None
+        raise InstallerError(f"the answer file generator {shown} could not run: "
+                             f"{runner.SECRETS.mask(str(exc))}") from None
     if res.returncode:
         tail = runner.SECRETS.mask(res.stderr.decode(errors="replace").strip()[-300:])
-        raise InstallerError(f"the answer file generator {runner.SECRETS.mask(url)} failed with exit "
+        raise InstallerError(f"the answer file generator {shown} failed with exit "
                              f"{res.returncode}: {tail}")
+    if len(res.stdout) > fetch.ANSWER_FILE_MAX:
+        raise InstallerError(f"the answer file generator {shown} printed more than 1 MiB, the "
+                             "limit for an answer file")
     with open(dest, "wb") as f:
         f.write(res.stdout)
     return dest
@@ -155,6 +148,7 @@ def main() -> int:
         f"Xen {DEFAULT.xen_version})")
     for w in report.warnings:
         say(str(w))
+    boot_line_settings(opts, say)
     if not opts.unattended:
         return interactive(opts, say)
     extra: dict[str, str] = {}
@@ -162,20 +156,24 @@ def main() -> int:
         if opts.needs_network:
             network_up(opts, say)
         path = fetch_answerfile(opts.answerfile, opts.answerfile_kind)
-        say(f"answer file: {runner.SECRETS.mask(opts.answerfile)}")
+        say(f"answer file: {fetch.shown(opts.answerfile)}")
+        from .cli import masked_file
+        try:    # before it is read: the support bundle of an invalid answer file holds it too
+            extra["answerfile.xml"] = masked_file(path)
+        except ConfigError:
+            pass            # not XML: parse_file says where
         cfg, rep = answerfile.parse_file(path)
         for w in rep.warnings:
             say(str(w))
         cmdline.apply(cfg, opts)
-        from .cli import masked_file, new_ids, render_plan, run_engine
+        from .cli import new_ids, render_plan, run_engine
         from .plan import make_plan
         from .probe import probe
         machine = probe()
         extra["probe.json"] = machine.to_json()
         plan = make_plan(cfg, machine, new_ids())
         extra["plan.txt"] = render_plan(plan)
-        extra["answerfile.xml"] = masked_file(path)
-        outcome = run_engine(cfg, plan, out, extra["answerfile.xml"], extra["plan.txt"], EVENTS, LOG,
+        outcome = run_engine(cfg, plan, out, extra.get("answerfile.xml", ""), extra["plan.txt"], EVENTS, LOG,
                              dry_run=False)
         if outcome.success:
             say("INSTALLATION COMPLETE")
@@ -196,6 +194,36 @@ def main() -> int:
     say(f"logs: {LOG}, events: {EVENTS}, support bundle: {bundle}")
     at_exit(opts.atexit.value, say)
     return 1
+
+
+def boot_line_settings(opts, say) -> None:
+    """keymap= and sshpassword= act at once, as in XCP-ng: the consoles' keyboard, and SSH into
+    the installer for debugging (its network too, for the wizard, when network_device= asks)."""
+    def tell(msg: str) -> None:       # the console and the log
+        say(msg)
+        logging.getLogger("installer.boot").info("%s", msg)
+
+    if opts.keymap:
+        problem = keyboard.load_console_keymap(opts.keymap)
+        tell(f"keymap {opts.keymap} loaded" if problem is None else
+             f"keymap {opts.keymap} could NOT be loaded on the console: {problem}")
+    if not opts.ssh_password_hash:
+        return
+    try:
+        tell(debugssh.enable(opts.ssh_password_hash))
+    except (InstallerError, OSError) as exc:
+        tell(f"SSH into the installer is NOT enabled: {runner.SECRETS.mask(str(exc))}")
+        return
+    if opts.unattended:
+        return     # its network comes up before the answer file is fetched
+    if not opts.network_device_given:
+        tell("SSH is reachable once the network is up: add network_device= (e.g. all) to bring "
+             "it up at boot")
+        return
+    try:
+        network_up(opts, say)
+    except InstallerError as exc:
+        tell(f"no network for SSH: {exc}")
 
 
 def interactive_console(consoles: list[str]) -> str:

@@ -2,10 +2,11 @@
 
 grub-install cannot relate BLKPG-added loop partitions to their disk, so we do its work with the
 target's own GRUB: grub-mkimage builds the core image with an early config that finds the root file
-system by label; for BIOS we place boot.img in the MBR (keeping the protective partition table) and
-core.img in the BIOS-boot partition, patching their sector pointers as grub-bios-setup does; for UEFI
-the image goes into the ESP with mtools (no vfat mount needed), at EFI/<product>/grubx64.efi and at the
-removable-media path EFI/BOOT/BOOTX64.EFI.
+system by label; for BIOS we place core.img in the BIOS-boot partition and boot.img in the MBR
+(keeping the protective partition table) or, with location="partition", in the root partition's
+first sector (ext4 leaves its first 1024 bytes to boot code), patching their sector pointers as
+grub-bios-setup does; for UEFI the image goes into the ESP with mtools (no vfat mount needed), at
+EFI/<product>/grubx64.efi and at the removable-media path EFI/BOOT/BOOTX64.EFI.
 """
 from __future__ import annotations
 
@@ -86,13 +87,14 @@ def install(ctx, target, warn) -> None:
     target.chroot(["grub-mkimage", "-O", fmt, "-o", out, "-p", "/boot/grub",
                    "-c", "/boot/grub/early.cfg", *modules])
     if fmt == "i386-pc":
-        _bios(disk, target.path(f"/boot/grub/{fmt}/boot.img"), target.path(out))
+        _bios(disk, target.path(f"/boot/grub/{fmt}/boot.img"), target.path(out), cfg.bootloader.location)
     else:
         _uefi(ctx, disk, target.path(out), warn)
 
 
-def _bios(disk, boot_img: str, core_img: str) -> None:
-    """Do what grub-bios-setup does for a GPT disk with a BIOS-boot partition."""
+def _bios(disk, boot_img: str, core_img: str, location: str = "mbr") -> None:
+    """Do what grub-bios-setup does for a GPT disk with a BIOS-boot partition: core.img there, and
+    boot.img (which loads core.img's first sector) in the MBR or in the root partition's first sector."""
     part = disk.part("boot")
     start = part.start_mib * 2048                         # BIOS boot needs 512-byte sectors
     with open(core_img, "rb") as f:
@@ -106,14 +108,21 @@ def _bios(disk, boot_img: str, core_img: str) -> None:
     with open(boot_img, "rb") as f:
         boot = bytearray(f.read(512))
     with open(disk.path, "r+b") as dev:
-        mbr = dev.read(512)
-        boot[BPB_START:BPB_END] = mbr[BPB_START:BPB_END]
-        boot[TABLE_START:512] = mbr[TABLE_START:512]
+        dev.seek(start * 512)
+        dev.write(core)
+        dev.flush()
+        os.fsync(dev.fileno())
+    # The MBR keeps the disk's partition table; a partition's boot sector keeps boot.img's 0x55AA,
+    # which chainloaders check. The root partition is written through its own device: the mounted
+    # ext4 rewrites its first block (superblock included) from that device's cache.
+    with open(disk.path if location == "mbr" else disk.part_path("root"), "r+b") as dev:
+        old = dev.read(512)
+        boot[BPB_START:BPB_END] = old[BPB_START:BPB_END]
+        if location == "mbr":
+            boot[TABLE_START:512] = old[TABLE_START:512]
         struct.pack_into("<Q", boot, KERNEL_SECTOR, start)
         boot[BOOT_DRIVE] = 0xFF                            # use the drive the BIOS booted from
         boot[DRIVE_CHECK:DRIVE_CHECK + 2] = b"\x90\x90"    # hard disk: skip the floppy probe
-        dev.seek(start * 512)
-        dev.write(core)
         dev.seek(0)
         dev.write(boot)
         dev.flush()

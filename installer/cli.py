@@ -84,6 +84,9 @@ def render_plan(plan) -> str:
     for disk in plan.disks:
         lines.append(f"\nDisk {disk.path} ({disk.size / 2**30:.1f} GiB) - {disk.role}"
                      + (", will be ERASED" if disk.wipe else ", kept"))
+        if disk.holds:
+            lines.append("  it holds today, and will lose:")
+            lines += [f"    - {h}" for h in disk.holds]
         if disk.partitions:
             lines.append(f"  {'#':>2} {'name':<10} {'start MiB':>10} {'end MiB':>10} {'size MiB':>10}  "
                          "file system")
@@ -199,9 +202,12 @@ def _run_engine(args, cfg, plan, dry_run: bool) -> int:
 
 
 def masked_file(path: str) -> str:
-    """An answer file's text with every registered secret masked (for logs and the target)."""
+    """The answer file as it may be kept (logs, the target, a support bundle): written again from
+    its parsed content with every secret blanked. MaskError if it is no longer XML."""
+    from .answerfile_mask import masked_answerfile
+    from .xmlsafe import MAX_BYTES
     with open(path, "rb") as f:
-        return SECRETS.mask(f.read().decode("utf-8", "replace"))
+        return masked_answerfile(f.read(MAX_BYTES + 1), path)
 
 
 def run_engine(cfg, plan, stream, masked: str, plan_text: str, events_path: str | None,

@@ -8,17 +8,40 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from . import values
+from . import fetch, passwd, values
 from .config import AtExit
-from .errors import Report
+from .errors import InstallerError, Report
 from .runner import SECRETS
 
 WHERE = "<kernel command line>"
 ANSWER_KEYS = ("answerfile", "rt_answerfile", "answerfile_generator")
 ANSWER_SCHEMES = ("http", "https", "ftp", "file", "nfs")
 INSTALLER_KEYS = ANSWER_KEYS + ("network_device", "answerfile_device", "network_config", "atexit",
-                                "keymap", "sshpassword", "no-gpgcheck", "no-repo-gpgcheck")
+                                "keymap", "sshpassword", "no-gpgcheck", "no-repo-gpgcheck",
+                                "existing_data")
 BLANKS = " \t\n"
+# XCP-ng installer parameters without an equivalent here: (name, takes a value) -> what happens instead.
+# Not errors (an XCP-ng PXE entry keeps working), but never silently dropped.
+XCPNG_ONLY = {
+    ("map_netdev", True): "interfaces keep the kernel's names",
+    ("boot_console", True): "the installed host's console follows console= and the answer file",
+    ("extrarepo", True): "only the answer file's sources are installed",
+    ("device_mapper_multipath", True): "multipath devices are not assembled",
+    ("use_ibft", False): "iSCSI boot disks are not supported",
+    ("mount", True): "nothing is mounted", ("make-ramdisk", True): "nothing is copied to RAM",
+    ("xsinst", True): "nothing is copied to RAM", ("start", True): "the installer starts",
+    ("term", True): "TERM is the console's", ("shell", False): "no shell is started",
+    ("bash-shell", False): "no shell is started", ("blacklist", True): "udev loads every module",
+    ("extramodules", True): "no extra module is loaded",
+    ("enable-ide", False): "IDE drivers load as any other",
+    ("onecd", False): "there is one medium", ("virtual", False): "the hardware is probed",
+    ("cc-preparations", False): "no Common Criteria configuration is made",
+    ("reboot", False): "atexit= decides, reboot by default",
+}
+NO_REPO_GPGCHECK = ("no-repo-gpgcheck: the signature of the product tree is NOT checked: its "
+                    "manifest is trusted without the product key, so a tampered tree would be installed")
+NO_GPGCHECK = ("no-gpgcheck has no effect: Debian packages carry no signatures of their own; each "
+               "one is checked against the package pool's signed index, which stays checked")
 
 
 @dataclass
@@ -42,9 +65,11 @@ class BootOptions:
     atexit: AtExit = AtExit.REBOOT
     consoles: list[str] = field(default_factory=list)
     keymap: str | None = None
-    ssh_password_set: bool = False          # the value itself is kept out of this object
+    ssh_password_set: bool = False          # the value itself is kept out of this object:
+    ssh_password_hash: str | None = None    # only its crypt(5) hash, itself a secret
     no_gpgcheck: bool = False
     no_repo_gpgcheck: bool = False
+    existing_data: str | None = None        # erase | refuse; None: the answer file decides
 
     @property
     def unattended(self) -> bool:
@@ -126,58 +151,108 @@ def parse(text: str) -> tuple[BootOptions, Report]:
     report = Report(WHERE)
     opts = BootOptions()
     seen: dict[str, int] = {}
+    given: dict[str, str] = {}          # the token that last set each parameter
     for token, col in tokens(text, report):
         key, eq, value = token.partition("=")
         if key not in INSTALLER_KEYS and not (key == "console" and eq):
+            if (key, bool(eq)) in XCPNG_ONLY:
+                report.warning(f"{token.split('=')[0]}: XCP-ng's installer parameter is not supported "
+                               f"here and is ignored ({XCPNG_ONLY[key, bool(eq)]})", 1, col)
             continue  # the kernel's own parameters
         same = "network_device" if key == "answerfile_device" else key
         if same in seen and key != "console":
-            report.error(f"{key} is given twice (first at column {seen[same]})", 1, col)
-            continue
+            if not _repeat_allowed(key, token, given[same], col, seen[same], report):
+                continue
         seen.setdefault(same, col)
         seen.setdefault(key, col)
+        given[same] = token
+        before = opts.existing_data
         try:
             if key in ANSWER_KEYS:
                 if opts.answerfile_kind:
                     raise ValueError(f"{key} and {opts.answerfile_kind} both given; pass exactly one of "
                                      f"{', '.join(ANSWER_KEYS)}")
+                fetch.register(value)   # before any message can show the URL's credentials
                 scheme = value.split("://", 1)[0].lower() if "://" in value else ""
                 rest = value.split("://", 1)[1] if "://" in value else ""
                 if scheme not in ANSWER_SCHEMES or not (rest.startswith("/") if scheme == "file" else
                                                         rest and not rest.startswith("/")):
                     raise ValueError(f"{key} needs a URL starting with "
-                                     f"{', '.join(s + '://' for s in ANSWER_SCHEMES)}; got {value!r}")
+                                     f"{', '.join(s + '://' for s in ANSWER_SCHEMES)}; "
+                                     f"got {fetch.shown(value)!r}")
+                try:
+                    fetch.parse(value, ANSWER_SCHEMES)
+                except InstallerError as exc:
+                    raise ValueError(f"{key}: {exc}") from None
                 opts.answerfile, opts.answerfile_kind = value, key
             elif key in ("network_device", "answerfile_device"):
-                dev = value.strip().lower()
-                if dev != "all":
-                    dev = values.mac_address(dev) if re.match(r"^[0-9a-f]{2}[:-]", dev) else values.interface_name(dev)
+                # Interface names are case-sensitive (only MACs and the word "all" are not)
+                dev = value.strip()
+                if dev.lower() == "all":
+                    dev = "all"
+                elif re.match(r"[0-9a-f]{2}[:-]", dev, re.IGNORECASE):
+                    dev = values.mac_address(dev)
+                else:
+                    dev = values.interface_name(dev)
+                    if dev != dev.lower():
+                        report.warning(f"{key}={dev}: interface names are case-sensitive; {dev} is used "
+                                       f"as given (XCP-ng would look for {dev.lower()})", 1, col)
                 opts.network_device, opts.network_device_given = dev, True
                 if key == "answerfile_device":
                     report.warning("answerfile_device is deprecated; use network_device", 1, col)
             elif key == "network_config":
                 opts.network = _network_config(value, col, report)
                 opts.network_config_given = True
+            elif key == "existing_data":   # given twice: the stricter wins
+                opts.existing_data = values.choice(value, ("erase", "refuse"), "existing_data")
+                if before == "refuse":
+                    opts.existing_data = "refuse"
             elif key == "atexit":
                 opts.atexit = AtExit(values.choice(value, tuple(a.value for a in AtExit), "atexit"))
             elif key == "console":
-                opts.consoles.append(value)
+                try:  # console= is the kernel's: what is not a terminal is left to it, never opened
+                    opts.consoles.append(values.console(value))
+                except ValueError as exc:
+                    report.warning(f"console: {exc}: left to the kernel; the installer does not write "
+                                   "to it", 1, col)
             elif key == "keymap":
                 opts.keymap = values.keymap(value)
             elif key == "sshpassword":
+                SECRETS.add(value)
                 if len(value) < 6:
                     raise ValueError("sshpassword must be at least 6 characters")
-                SECRETS.add(value)
+                if passwd.too_long(value):
+                    raise ValueError(f"sshpassword must be {passwd.too_long(value)}")
+                opts.ssh_password_hash = passwd.sha512_crypt(value)
+                SECRETS.add(opts.ssh_password_hash)
                 opts.ssh_password_set = True
             elif key in ("no-gpgcheck", "no-repo-gpgcheck"):
                 if eq:
                     raise ValueError(f"{key} takes no value")
                 setattr(opts, key.replace("-", "_"), True)
+                report.warning(NO_REPO_GPGCHECK if key == "no-repo-gpgcheck" else NO_GPGCHECK, 1, col)
         except ValueError as exc:
             report.error(f"{key}: {exc}" if not str(exc).startswith(key) else str(exc), 1, col)
     _contradictions(opts, seen, report)
     report.raise_if_errors()
     return opts, report
+
+
+def _repeat_allowed(key: str, token: str, first: str, col: int, first_col: int, report: Report) -> bool:
+    """XCP-ng lets the last of a repeated parameter win (an operator appends atexit=shell at the boot
+    prompt to a PXE entry that has atexit=reboot): so do we, and say so. Which answer file is meant
+    decides which disks are erased: two different ones stay an error."""
+    if token == first:
+        report.warning(f"{key} is given twice with the same value (first at column {first_col})", 1, col)
+        return False
+    if key in ANSWER_KEYS:
+        report.error(f"{key} is given twice with different values (first at column {first_col}); "
+                     "give one answer file", 1, col)
+        return False
+    name = first.partition("=")[0]
+    rule = "the stricter, refuse, wins" if key == "existing_data" else "the last one is used, as in XCP-ng"
+    report.warning(f"{key} is given twice (first at column {first_col}, as {name}): {rule}", 1, col)
+    return True
 
 
 def _contradictions(opts: BootOptions, seen: dict[str, int], report: Report) -> None:
@@ -199,6 +274,15 @@ def _contradictions(opts: BootOptions, seen: dict[str, int], report: Report) -> 
 def apply(cfg, opts: BootOptions) -> None:
     """Settings that come from the boot line rather than the answer file."""
     cfg.at_exit = opts.atexit
+    if opts.keymap and cfg.keymap is None:   # the answer file's or the wizard's own choice wins
+        cfg.keymap = opts.keymap
+    # XCP-ng's meaning for a wizard install (with an answer file they are refused in parse())
+    if opts.no_repo_gpgcheck:
+        cfg.repo_gpgcheck = False
+    if opts.no_gpgcheck:
+        cfg.gpgcheck = False
+    if opts.existing_data == "refuse":   # the stricter of boot line and answer file wins
+        cfg.existing_data = "refuse"
     serial = [c for c in opts.consoles if c.startswith("ttyS")]
     if serial:  # installed on a serial console: the host boots with one by default too
         cfg.bootloader.serial_console = serial[-1]

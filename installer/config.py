@@ -54,6 +54,7 @@ class AtExit(str, enum.Enum):
 HOOK_STAGES = ("installation-start", "filesystem-populated", "installation-complete")
 # The Debian product's own choice where XCP-ng's differs (see docs/answerfile.md).
 PRODUCT_NETWORK_BACKEND = NetworkBackend(DEFAULT_PRODUCT.network_backend_default)
+DEFAULT_KEYMAP = "us"
 DEFAULT_NTP_SERVERS = ("0.debian.pool.ntp.org", "1.debian.pool.ntp.org", "2.debian.pool.ntp.org",
                        "3.debian.pool.ntp.org")
 
@@ -178,14 +179,19 @@ class InstallConfig:
     name_servers: list[str] = field(default_factory=list)
     ntp: NTPConfig = field(default_factory=NTPConfig)
     timezone: str = "Etc/UTC"
-    keymap: str = "us"
+    keymap: str | None = None     # None: not given; the boot line's keymap=, else DEFAULT_KEYMAP
     bootloader: Bootloader = field(default_factory=Bootloader)
     network_backend: NetworkBackend = PRODUCT_NETWORK_BACKEND
     services: list[Service] = field(default_factory=list)
     hooks: list[Hook] = field(default_factory=list)
     at_exit: AtExit = AtExit.REBOOT
+    existing_data: str = "erase"   # erase | refuse: a fresh install over a disk that holds data
     existing_installation: DiskRef | None = None
     backup_disk: DiskRef | None = None
+
+    @property
+    def host_keymap(self) -> str:
+        return self.keymap or DEFAULT_KEYMAP
 
     def hooks_for(self, stage: str) -> list[Hook]:
         return [h for h in self.hooks if h.stage == stage]

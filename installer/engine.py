@@ -68,7 +68,8 @@ def run(ctx: Context) -> Outcome:
     steps = [s for s in ctx.plan.steps if s.name != step_registry.FINAL_HOOK]
     ctx._total = len(steps)
     start = time.monotonic()
-    for warning in ctx.plan.warnings:
+    for warning in ctx.plan.warnings:   # what will be erased, among others: console and log too
+        log.warning("plan: %s", warning)
         ctx.events.emit("warning", step="plan", message=warning)
     outcome = Outcome(True)
     for index, step in enumerate(steps, 1):

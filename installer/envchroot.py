@@ -15,22 +15,30 @@ import shutil
 import subprocess
 import tempfile
 
+from . import cachelock
+from .cachelock import CACHE
 from .errors import InstallerError
 
-CACHE = os.environ.get("XENHOST_CACHE", "/var/cache/xenhost-build")
 PROJECT_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # where things appear inside the environment
 CODE, MEDIA, OUT = "/opt/xenhost", "/run/install/media", "/run/install/out"
 
 
 def current(kind: str) -> str:
-    """The newest built installer environment ("env") or product tree ("product")."""
-    path = os.path.realpath(os.path.join(CACHE, kind, "current"))
-    if not os.path.isdir(path):
-        what = {"env": "installer environment", "product": "product tree"}[kind]
-        raise InstallerError(f"the {what} is not built: run `make {kind}` (or image/build.py {kind}) "
-                             f"first; looked in {CACHE}/{kind}/current")
-    return path
+    """The newest built installer environment ("env") or product tree ("product"), held in use
+    by this process (cachelock.use) so that no build removes it while we run from it."""
+    for _attempt in range(3):   # a newer build may replace and remove it between the two steps
+        path = os.path.realpath(os.path.join(CACHE, kind, "current"))
+        if not os.path.isdir(path):
+            what = {"env": "installer environment", "product": "product tree"}[kind]
+            raise InstallerError(f"the {what} is not built: run `make {kind}` (or image/build.py {kind}) "
+                                 f"first; looked in {CACHE}/{kind}/current")
+        try:
+            return cachelock.use(path)
+        except InstallerError:
+            if os.path.realpath(os.path.join(CACHE, kind, "current")) == path:
+                raise
+    return cachelock.use(os.path.realpath(os.path.join(CACHE, kind, "current")))
 
 
 def in_environment() -> bool:
@@ -75,7 +83,9 @@ def run_command(argv: list[str], tree: str | None, out_dir: str, env_root: str |
     """Run ARGV inside the environment (working directory: the checkout); return its exit code."""
     if shutil.which("unshare") is None:
         raise InstallerError("unshare (util-linux) is needed to enter the installer environment")
-    env_root = env_root or current("env")
+    env_root = cachelock.use(env_root) if env_root else current("env")
+    if tree:
+        cachelock.use(tree)   # a product tree from the cache: kept until this process ends
     os.makedirs(out_dir, exist_ok=True)
     work = tempfile.mkdtemp(prefix="xenhost-env.")
     try:

@@ -45,6 +45,18 @@ class PlanError(InstallerError):
         super().__init__("\n".join(self.problems))
 
 
+MAX_MESSAGE = 400
+
+
+def clip(message: str) -> str:
+    """A message quoting a huge value (a 1 MiB attribute) keeps its start and end: the position
+    says where the rest is."""
+    if len(message) <= MAX_MESSAGE:
+        return message
+    cut = len(message) - 300 - 80
+    return f"{message[:300]}... [{cut} characters not shown] ...{message[-80:]}"
+
+
 @dataclass
 class Report:
     """Collects diagnostics for one input so all problems are shown at once."""
@@ -52,10 +64,10 @@ class Report:
     items: list[Diagnostic] = field(default_factory=list)
 
     def error(self, message: str, line: int = 0, column: int = 0) -> None:
-        self.items.append(Diagnostic("error", message, self.file, line, column))
+        self.items.append(Diagnostic("error", clip(message), self.file, line, column))
 
     def warning(self, message: str, line: int = 0, column: int = 0) -> None:
-        self.items.append(Diagnostic("warning", message, self.file, line, column))
+        self.items.append(Diagnostic("warning", clip(message), self.file, line, column))
 
     @property
     def errors(self) -> list[Diagnostic]:

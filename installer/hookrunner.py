@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import os
 import tempfile
-import urllib.request
 
-from . import nfs, runner
+from . import fetch as fetch_mod
+from . import runner
 from .config import Hook
 from .errors import InstallerError
 
-MAX_SCRIPT_BYTES = 4 * 1024 * 1024
+MAX_SCRIPT_BYTES = fetch_mod.SCRIPT_MAX
 TIMEOUT = 1800
 
 
@@ -21,29 +21,13 @@ class HookError(InstallerError):
     pass
 
 
-def fetch(hook: Hook, timeout: float = 60) -> bytes:
-    if hook.type == "nfs":
-        with tempfile.TemporaryDirectory(prefix="hook-nfs-") as tmp:
-            try:
-                nfs.fetch_file(hook.location, os.path.join(tmp, "script"))
-            except InstallerError as exc:
-                raise HookError(f"cannot fetch {hook.location}: {exc}") from None
-            with open(os.path.join(tmp, "script"), "rb") as f:
-                data = f.read(MAX_SCRIPT_BYTES + 1)
-        return _checked(hook, data)
+def fetch(hook: Hook) -> bytes:
     try:
-        with urllib.request.urlopen(hook.location, timeout=timeout) as resp:
-            data = resp.read(MAX_SCRIPT_BYTES + 1)
-    except (OSError, ValueError) as exc:
-        raise HookError(f"cannot fetch {runner.SECRETS.mask(hook.location)}: {exc}") from None
-    return _checked(hook, data)
-
-
-def _checked(hook: Hook, data: bytes) -> bytes:
-    if len(data) > MAX_SCRIPT_BYTES:
-        raise HookError(f"{hook.location} is larger than {MAX_SCRIPT_BYTES} bytes")
+        data = fetch_mod.fetch_bytes(hook.location, f"{hook.stage} script", MAX_SCRIPT_BYTES)
+    except InstallerError as exc:
+        raise HookError(str(exc)) from None
     if not data.startswith(b"#!"):
-        raise HookError(f"{runner.SECRETS.mask(hook.location)} is not a script: it must start with "
+        raise HookError(f"{fetch_mod.shown(hook.location)} is not a script: it must start with "
                         "a #! line")
     return data
 
@@ -59,5 +43,5 @@ def run_hook(hook: Hook, args: list[str], log) -> None:
     for line in (result.stdout + result.stderr).splitlines()[-50:]:
         log(f"{hook.stage} hook: {runner.SECRETS.mask(line)}")
     if result.returncode != 0:
-        raise HookError(f"{hook.stage} hook {runner.SECRETS.mask(hook.location)} exited with "
+        raise HookError(f"{hook.stage} hook {fetch_mod.shown(hook.location)} exited with "
                         f"code {result.returncode}")

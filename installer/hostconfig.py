@@ -5,6 +5,7 @@ import ipaddress
 
 import jinja2
 
+from . import keyboard
 from .config import DEFAULT_NTP_SERVERS, InstallConfig, NTPMode
 
 _ENV = jinja2.Environment(loader=jinja2.PackageLoader("installer", "templates"),
@@ -28,6 +29,21 @@ def _mounts(plan) -> list[dict]:
     if swap:
         rows.append({"label": swap.label, "mountpoint": "none", "fstype": "swap", "options": "sw", "passno": 0})
     return rows
+
+
+_NTP_SOURCES = {
+    NTPMode.MANUAL: "only the servers given at install time",
+    NTPMode.DHCP: "only the servers DHCP provides",
+    NTPMode.DEFAULT: "the product's default servers",
+    NTPMode.NONE: "none, the clock is not synchronised",
+}
+
+
+def _ntp(cfg: InstallConfig) -> dict:
+    """The whole chrony.conf is ours, so no source of Debian's (its pool line) survives."""
+    servers = {NTPMode.MANUAL: cfg.ntp.servers, NTPMode.DEFAULT: list(DEFAULT_NTP_SERVERS)}
+    return {"mode": cfg.ntp.mode.value, "servers": servers.get(cfg.ntp.mode, []),
+            "description": _NTP_SOURCES[cfg.ntp.mode]}
 
 
 def render_files(cfg: InstallConfig, plan) -> list:
@@ -58,11 +74,11 @@ def render_files(cfg: InstallConfig, plan) -> list:
                               render("management.conf.j2", ip=ip, netmask=netmask, **ctx)))
     if cfg.name_servers:
         files.append(FilePlan("/etc/resolv.conf", render("resolv.conf.j2", **ctx)))
-    if cfg.ntp.mode != NTPMode.NONE:
-        servers = cfg.ntp.servers if cfg.ntp.mode == NTPMode.MANUAL else (
-            list(DEFAULT_NTP_SERVERS) if cfg.ntp.mode == NTPMode.DEFAULT else [])
-        files.append(FilePlan("/etc/chrony/sources.d/installer.sources",
-                              render("chrony-sources.j2", ntp={"mode": cfg.ntp.mode.value, "servers": servers})))
+    files.append(FilePlan("/etc/chrony/chrony.conf", render("chrony.conf.j2", ntp=_ntp(cfg))))
+    files.append(FilePlan("/etc/default/keyboard", keyboard.default_keyboard(cfg.host_keymap)))
+    # systemd reads the machine id before anything could make one; 0444 as systemd keeps it
+    files.append(FilePlan("/etc/machine-id", plan.ids["installation_uuid"].replace("-", "") + "\n",
+                          0o444))
     address_type = "IPv4" if m and m["ipv4"]["mode"] != "none" else "IPv6"
     files.append(FilePlan("/etc/xensource-inventory", render(
         "xensource-inventory.j2", primary_disk=primary.path if primary else "",

@@ -5,6 +5,7 @@ environment; DryRunBackend plans against a (recorded) machine and runs the engin
 from __future__ import annotations
 
 import datetime
+import logging
 import os
 import subprocess
 from importlib import resources
@@ -51,11 +52,15 @@ class Backend:
         self.network_ready = False
 
     def set_keymap(self, keymap: str) -> None:
+        from . import keyboard
         self.keymaps.append(keymap)
-        runner.run(["loadkeys", keymap], check=False)
+        problem = keyboard.load_console_keymap(keymap)
+        if problem:
+            logging.getLogger("installer.interactive").warning("keymap %s not loaded: %s", keymap, problem)
 
     def verify_source(self, cfg: InstallConfig) -> str:
         from . import tree
+        self.apply_boot_options(cfg)     # no-repo-gpgcheck on the boot line
         self.network_for(cfg)
         t = tree.open_tree(cfg, os.path.join(self.run_dir, "tree-cache"))
         warnings: list[str] = []
@@ -106,9 +111,10 @@ class Backend:
             nics = [f"{nics[0]}.{iface.vlan}"]
             runner.run(["ip", "link", "set", nics[0], "up"])
         if iface and iface.ipv4.mode.value == "static":
-            runner.run(["ip", "addr", "add", iface.ipv4.address, "dev", nics[0]])
+            # replace: network_device= with sshpassword= may have brought DHCP up at boot
+            runner.run(["ip", "addr", "replace", iface.ipv4.address, "dev", nics[0]])
             if iface.ipv4.gateway:
-                runner.run(["ip", "route", "add", "default", "via", iface.ipv4.gateway])
+                runner.run(["ip", "route", "replace", "default", "via", iface.ipv4.gateway])
             if cfg.name_servers:
                 with open("/etc/resolv.conf", "w") as f:
                     f.write("".join(f"nameserver {s}\n" for s in cfg.name_servers))
@@ -162,7 +168,10 @@ class DryRunBackend(Backend):
     def install(self, cfg: InstallConfig, sink: Callable[[dict], None]):
         os.makedirs(self.run_dir, exist_ok=True)
         self.apply_boot_options(cfg)
-        with open(self.saved_answerfile, "w") as f:
+        # owner-only, like the copy on the host: it names the disks, addresses and sources
+        fd = os.open(self.saved_answerfile, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.fchmod(fd, 0o600)       # an earlier run's file keeps its mode through O_TRUNC
+        with os.fdopen(fd, "w") as f:
             f.write(answer_xml(cfg))
         return super().install(cfg, sink)
 

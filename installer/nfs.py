@@ -1,13 +1,14 @@
 """NFS sources: answer files, hooks and product trees on an NFS export, mounted read-only.
+Files are read through installer.fetch, which copies and checks them.
 
 Locations are XCP-ng's: server:/path, nfs://server/path or nfs://server:/path. Needs the kernel's
 NFS client and mount.nfs (the installer environment has both; the build host may not).
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
-import shutil
 import tempfile
 
 from . import runner
@@ -49,19 +50,16 @@ def mount_dir(location: str) -> str:
     return where
 
 
-def fetch_file(location: str, dest: str) -> None:
-    """Copy one file from an NFS export (its directory is mounted just for the copy)."""
-    server, path = split(location)
+@contextlib.contextmanager
+def mounted_file(server: str, path: str):
+    """The local path of one file of an export: its directory is mounted just for the copy."""
     directory, name = os.path.split(path)
     os.makedirs(MOUNTS, exist_ok=True)
     where = tempfile.mkdtemp(dir=MOUNTS)
     try:
         _mount(server, directory or "/", where)
         try:
-            src = os.path.join(where, name)
-            if not os.path.isfile(src):
-                raise InstallerError(f"{server}:{path} does not exist on the NFS export")
-            shutil.copyfile(src, dest)
+            yield os.path.join(where, name)
         finally:
             runner.run(["umount", where], check=False)
     finally:

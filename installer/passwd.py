@@ -17,7 +17,23 @@ _ORDER = [(0, 21, 42), (22, 43, 1), (44, 2, 23), (3, 24, 45), (25, 46, 4), (47, 
           (18, 39, 60), (40, 61, 19), (62, 20, 41)]
 ROUNDS_DEFAULT = 5000
 MIN_LENGTH = 6  # XCP-ng refuses shorter root passwords
+# SHA-crypt hashes the password len(password) times over: time grows with the square of its length.
+# libxcrypt (the host's PAM) refuses passphrases of 512 bytes or more: such a password could never
+# log in. A longer plaintext is refused where it is given (answer file, wizard): see too_long().
+MAX_LENGTH = 128        # characters
+MAX_BYTES = 511         # in UTF-8
 GOOD_LENGTH = 8
+
+
+def too_long(password: str) -> str | None:
+    """Why a plaintext password is too long ("at most ..."), or None."""
+    if len(password) > MAX_LENGTH:
+        return f"at most {MAX_LENGTH} characters long (it has {len(password)})"
+    size = len(password.encode("utf-8", "surrogatepass"))
+    if size > MAX_BYTES:
+        return (f"at most {MAX_BYTES} bytes long in UTF-8 (it has {size}): the host's crypt() "
+                "takes no more")
+    return None
 
 
 def _b64(b2: int, b1: int, b0: int, n: int) -> str:
@@ -48,7 +64,10 @@ def sha512_crypt(password: str, salt: str | None = None, rounds: int = ROUNDS_DE
         a.update(b if n & 1 else pw)
         n >>= 1
     c = a.digest()
-    p = _repeat(hashlib.sha512(pw * len(pw)).digest(), len(pw))
+    dp = hashlib.sha512()
+    for _ in range(len(pw)):      # not pw * len(pw): that is len(pw)² bytes in memory at once
+        dp.update(pw)
+    p = _repeat(dp.digest(), len(pw))
     sd = _repeat(hashlib.sha512(s * (16 + c[0])).digest(), len(s))
     for i in range(rounds):
         h = hashlib.sha512(p if i & 1 else c)

@@ -43,6 +43,7 @@ class DiskPlan:
     table: str = "gpt"                # gpt | "" (whole-disk RAID member) | keep
     partitions: list[PlannedPartition] = field(default_factory=list)
     keep: list[int] = field(default_factory=list)   # partition numbers preserved as they are
+    holds: list[str] = field(default_factory=list)  # what the disk holds today and this install destroys
 
     def part(self, role: str) -> PlannedPartition | None:
         return next((p for p in self.partitions if p.role == role), None)
@@ -110,6 +111,7 @@ class _Planner:
         self.problems: list[str] = []
         self.warnings: list[str] = []
         self.used: dict[str, str] = {}     # kernel name -> role, to catch a disk used twice
+        self.sr_on_primary = False         # the primary disk was also named as a guest disk
 
     def disk_list(self) -> str:
         return ", ".join(d.summary() for d in self.machine.disks) or "none"
@@ -135,6 +137,8 @@ class _Planner:
                 return None
             disk = found[0]
         if disk.name in self.used:
+            if role == "guest disk" and self.used[disk.name] in ("primary disk", "guest disk"):
+                return self.merged_guest(ref, disk)
             self.problems.append(f"{role} {disk.path} is already used as {self.used[disk.name]}")
             return None
         self.used[disk.name] = role
@@ -146,6 +150,19 @@ class _Planner:
             self.problems.append(f"{role} {disk.path} is read-only")
         return disk
 
+    def merged_guest(self, ref: DiskRef, disk: Disk) -> None:
+        """XCP-ng reads the primary disk and the guest disks as one set: a second reference to a
+        disk adds nothing, except that the primary disk named as a guest disk carries the SR."""
+        if self.used[disk.name] == "guest disk":
+            self.warnings.append(f"guest disk {ref.describe()} is {disk.path}, already a guest disk; "
+                                 "it is used once, as in XCP-ng")
+        else:
+            override = "" if self.cfg.primary_disk.guest_storage else ", overriding guest-storage=\"no\""
+            self.warnings.append(f"guest disk {ref.describe()} is the primary disk {disk.path}: as in "
+                                 f"XCP-ng, this puts the local SR on the primary disk{override}")
+            self.sr_on_primary = True
+        return None
+
     # -- storage ----------------------------------------------------------------------------
     def primary_target(self) -> tuple[str, int, int, list[DiskPlan]]:
         """Path, size and sector size of the install target (a disk or a RAID1 device)."""
@@ -153,7 +170,7 @@ class _Planner:
         if cfg.raid:
             members = [d for d in (self.resolve(r, "RAID member") for r in cfg.raid.members) if d]
             if len(members) != len(cfg.raid.members):
-                return cfg.raid.device, 0, 512, []
+                return "", 0, 512, []   # the missing member is reported already
             # metadata 1.0 lives at the end of each member; leave it 1 MiB
             size = (min(d.size for d in members) // MIB - 1) * MIB
             sector = max(d.logical_sector_size for d in members)
@@ -170,7 +187,7 @@ class _Planner:
     def storage(self) -> tuple[list[DiskPlan], dict | None, SRPlan | None]:
         cfg = self.cfg
         path, size, sector, member_plans = self.primary_target()
-        if not path or not size:
+        if not path:   # a 0-byte disk (or RAID of tiny members) is refused as too small below
             return [], None, None
         if size < layout.MIN_PRIMARY_DISK:
             self.problems.append(f"primary disk {path} is {size / GIB:.1f} GiB; at least "
@@ -181,10 +198,12 @@ class _Planner:
             self.warnings.append(f"{path} has {sector}-byte sectors: most BIOS firmware cannot boot "
                                  "from such a disk; UEFI is recommended")
         pd = cfg.primary_disk
+        guest_disks = [d for d in (self.resolve(ref, "guest disk") for ref in cfg.guest_disks) if d]
+        guest_storage = pd.guest_storage or self.sr_on_primary
         shift, first = self.preserved_first(path)
         try:
             parts = layout.primary_layout(size, self.machine.boot_mode, self.ids.suffix,
-                                          pd.guest_storage, pd.sr_at_end, first, shift)
+                                          guest_storage, pd.sr_at_end, first, shift)
         except ValueError:
             self.problems.append(f"primary disk {path}: the host's partitions "
                                  f"({layout.fixed_mib() / 1024:.1f} GiB and the local SR) do not fit "
@@ -192,12 +211,11 @@ class _Planner:
             return [], None, None
         primary = DiskPlan(path, "primary", size, partitions=parts, keep=[1] if shift else [])
         guests = []
-        for ref in cfg.guest_disks:
-            disk = self.resolve(ref, "guest disk")
-            if disk and disk.size < layout.MIN_GUEST_DISK:
+        for disk in guest_disks:
+            if disk.size < layout.MIN_GUEST_DISK:
                 self.problems.append(f"guest disk {disk.path} is {disk.size / 2**20:.0f} MiB; at least "
                                      f"{layout.MIN_GUEST_DISK // 2**20} MiB is needed")
-            elif disk:
+            else:
                 guests.append(DiskPlan(disk.path, "guest", disk.size, partitions=layout.guest_layout(disk.size)))
         if cfg.mode == Mode.REINSTALL:
             self.reinstall_backup(primary)
@@ -206,10 +224,36 @@ class _Planner:
             raid = {"device": cfg.raid.device, "level": 1, "metadata": "1.0",
                     "members": [m.path for m in member_plans], "size": size}
         sr = None
-        devices = ([primary.part_path("sr")] if pd.guest_storage else []) + [g.part_path("guest-sr") for g in guests]
+        devices = ([primary.part_path("sr")] if guest_storage else []) + [g.part_path("guest-sr") for g in guests]
         if devices:
             sr = SRPlan(cfg.sr_type.value, self.ids.sr_uuid, f"VG_XenStorage-{self.ids.sr_uuid}", devices)
-        return member_plans + [primary] + guests, raid, sr
+        disks = member_plans + [primary] + guests
+        for dp in disks:
+            self.existing_data(dp)
+        return disks, raid, sr
+
+    def existing_data(self, dp: DiskPlan) -> None:
+        """Name what an erased disk holds today (plan, console, log); refuse it if asked to."""
+        disk = self.machine.find_disk(dp.path)
+        if disk is None:
+            return
+        found = offers.holdings(disk, self.machine)
+        if self.cfg.mode == Mode.REINSTALL and 2 in dp.keep:
+            # the installation survives as the new backup, which replaces the old one
+            lost = [h for h in found if h.kind != "installation"]
+        else:
+            lost = [h for h in found if h.partition not in dp.keep]
+        if not offers.holds_data(lost):
+            return
+        dp.holds = [h.text for h in lost]
+        role = {"primary": "primary disk", "guest": "guest disk", "raid-member": "RAID member"}[dp.role]
+        if self.cfg.existing_data == "refuse":
+            self.problems.append(f"{role} {dp.path} holds data and existing data is protected "
+                                 f"(existing-data=\"refuse\" or existing_data=refuse at boot): "
+                                 f"{offers.describe(lost)}; nothing was touched. Choose an empty disk, "
+                                 "clear this one first, or allow erasing it")
+        else:
+            self.warnings.append(f"{role} {dp.path} will be ERASED, destroying {offers.describe(lost)}")
 
     def preserved_first(self, path: str) -> tuple[int, int]:
         """(number shift, first free MiB) when an existing first partition must be kept."""
@@ -304,6 +348,37 @@ class _Planner:
     def machine_checks(self) -> None:
         self.warnings += offers.hardware_warnings(self.machine)
 
+    def bootloader_checks(self, primary: DiskPlan | None) -> None:
+        if self.cfg.bootloader.location != "partition" or primary is None or self.cfg.mode == Mode.RESTORE:
+            return
+        if self.machine.boot_mode == "uefi":
+            self.warnings.append('<bootloader location="partition"> has no effect on UEFI: GRUB goes '
+                                 "into the EFI system partition whatever the location")
+        else:
+            self.warnings.append(f'<bootloader location="partition">: GRUB\'s boot code goes into the '
+                                 f"first sector of the root partition {primary.part_path('root')}, and "
+                                 f"the boot code in the MBR of {primary.path} is left as it is: the host "
+                                 "boots only if another boot loader chainloads that partition")
+
+
+def source_warnings(cfg: InstallConfig) -> list[str]:
+    """A signature check turned off (or an ignored source) is never silent: plan warnings become
+    warning events, which the console and the log show."""
+    out = []
+    src = cfg.sources[0] if cfg.sources else None
+    if not (cfg.repo_gpgcheck if src is None or src.repo_gpgcheck is None else src.repo_gpgcheck):
+        out.append("signature check OFF (repo-gpgcheck=\"false\" or no-repo-gpgcheck): the product "
+                   "tree's manifest is not verified against the product key, so a tampered tree "
+                   "would be installed")
+    if not cfg.gpgcheck or any(s.gpgcheck is False for s in cfg.sources):
+        out.append("gpgcheck=\"false\" (or no-gpgcheck) has no effect: Debian packages carry no "
+                   "signatures of their own; each one is checked against the package pool's signed "
+                   "index, which stays checked")
+    for d in cfg.driver_sources:
+        out.append(f"<driver-source> {d.location or d.type} is ignored: driver disks are not "
+                   "supported; nothing from it is loaded or installed")
+    return out
+
 
 def make_plan(cfg: InstallConfig, machine: Machine, ids: Ids = FIXED_IDS,
               product: Product = DEFAULT_PRODUCT) -> Plan:
@@ -313,6 +388,7 @@ def make_plan(cfg: InstallConfig, machine: Machine, ids: Ids = FIXED_IDS,
 
     p = _Planner(cfg, machine, ids, product)
     p.machine_checks()
+    p.warnings += source_warnings(cfg)
     raid = sr = None
     if cfg.mode in (Mode.FRESH, Mode.REINSTALL):
         disks, raid, sr = p.storage()
@@ -322,6 +398,7 @@ def make_plan(cfg: InstallConfig, machine: Machine, ids: Ids = FIXED_IDS,
         what = "existing installation" if cfg.mode == Mode.UPGRADE else "backup disk"
         existing = p.existing(ref, what)
         disks, management = ([existing] if existing else []), {}
+    p.bootloader_checks(next((d for d in disks if d.role in ("primary", "existing")), None))
     if p.problems:
         raise PlanError(p.problems)
     plan = Plan(mode=cfg.mode.value, boot_mode=machine.boot_mode, product=dataclasses.asdict(product),

@@ -15,7 +15,10 @@ from . import runner
 from .machine import NIC, Disk, Installation, Machine, Partition
 
 SKIP_PREFIXES = ("ram", "zram", "dm-", "sr", "fd", "nbd")
-MEDIA_MOUNTS = ("/run/install/media", "/run/initramfs/live", "/cdrom")
+# Where the medium we booted from is mounted: live-boot (our ISO/USB stick) uses /run/live/medium,
+# and /run/live/findiso for the disk holding an ISO file booted with findiso=.
+MEDIA_MOUNTS = ("/run/live/medium", "/run/live/findiso", "/run/install/media", "/run/initramfs/live",
+                "/cdrom")
 
 
 def _read(path: Path, default: str = "") -> str:
@@ -119,7 +122,32 @@ def probe_disk(device, include_loop: bool = False, mounts=None, swaps=None, by_i
         removable=_read(sysdir / "removable") == "1",
         rotational=_read(sysdir / "queue/rotational") == "1",
         readonly=_read(sysdir / "ro") == "1",
-        install_media=media, in_use=in_use, table=table, signatures=sigs, partitions=parts)
+        install_media=media, in_use=in_use, table=table, signatures=sigs,
+        label=whole.get("ID_FS_LABEL", "") if whole.get("ID_FS_TYPE") else "", partitions=parts)
+
+
+def _volume_groups(disks: list[Disk]) -> None:
+    """Each LVM physical volume's volume group and LV count, read from the LVM metadata by pvs
+    (nothing is activated, so this works without device-mapper); PVs without a node are skipped."""
+    from .layout import partition_path
+    pvs: dict[str, Disk | Partition] = {}
+    for disk in disks:
+        if "LVM2_member" in disk.signatures:
+            pvs[disk.path] = disk
+        for part in disk.partitions:
+            if part.fstype == "LVM2_member" and os.path.exists(partition_path(disk.path, part.number)):
+                pvs[partition_path(disk.path, part.number)] = part
+    if not pvs:
+        return
+    argv = ["pvs", "--readonly", "--noheadings", "--nameprefixes", "-o", "pv_name,vg_name,lv_count"]
+    for dev in pvs:
+        argv += ["--devices", dev]
+    for line in runner.run(argv + list(pvs), check=False, timeout=60).stdout.splitlines():
+        found = dict(re.findall(r"(\w+)='([^']*)'", line))
+        where = pvs.get(found.get("LVM2_PV_NAME", ""))
+        if where is not None and found.get("LVM2_VG_NAME"):
+            where.vg = found["LVM2_VG_NAME"]
+            where.lv_count = int(found.get("LVM2_LV_COUNT") or 0)
 
 
 def _nics() -> list[NIC]:
@@ -216,6 +244,7 @@ def probe(include_loop: bool = False, only: list[str] | None = None) -> Machine:
         disk = probe_disk(dev, include_loop or only is not None, mounts, swaps, by_id)
         if disk:
             disks.append(disk)
+    _volume_groups(disks)
     cpus, model, virt = _cpu()
     return Machine(boot_mode="uefi" if Path("/sys/firmware/efi").is_dir() else "bios",
                    memory_mib=_memory_mib(), cpu_count=cpus, cpu_model=model, virtualization=virt,

@@ -1,20 +1,18 @@
 """The product tree: find it, check its signed manifest (.treeinfo) and the files it lists.
 
-A tree is a directory (the installer media, or a copy) or an http(s)/ftp URL. Remote files are
-fetched into a directory the caller chooses (on the target disk, not in RAM).
+A tree is a directory (the installer media, or a mounted NFS export) or an http(s)/ftp/file URL.
+Files are copied (through installer.fetch) into a directory the caller chooses (on the target disk,
+not in RAM) and checked as copied; only the copies are used.
 """
 from __future__ import annotations
 
 import configparser
 import hashlib
-import http.client
 import os
 import re
-import shutil
 import urllib.parse
-import urllib.request
 
-from . import nfs, runner
+from . import fetch, nfs, runner
 from .errors import InstallerError
 
 MEDIA = "/run/install/media"
@@ -22,50 +20,76 @@ TRUSTED_KEYRING = "/usr/share/xenhost/keys/build-key.gpg"
 
 
 class Tree:
+    """location: a directory (installer media, a mounted NFS export) or an http(s)/ftp/file URL.
+
+    Every file used from a tree is a copy in cache_dir, hashed as it is written and checked against
+    the signed manifest: what is checked is what is used, whatever the tree's medium does later."""
+
     def __init__(self, location: str, cache_dir: str | None = None):
         self.location = location.rstrip("/") or "/"
-        self.remote = "://" in location and not location.startswith("file://")
-        if location.startswith("file://"):
-            self.location = location[len("file://"):]
-        self.opener = urllib.request.build_opener()
-        if self.remote:
-            self.location, self.opener = _credentials(self.location)
+        self.remote = "://" in location and not location.lower().startswith("file://")
+        if not self.remote and "://" in location:
+            self.location = fetch.parse(location, ("file",)).path.rstrip("/") or "/"
+        elif self.remote:
+            fetch.parse(self.location, ("http", "https", "ftp"))   # a bad URL fails here, in words
         self.cache_dir = cache_dir
         self.info: configparser.ConfigParser | None = None
         self.label: str | None = None      # how to name it when location is a mount point
 
     def describe(self) -> str:
-        return runner.SECRETS.mask(self.label or self.location)
+        return runner.SECRETS.mask(self.label) if self.label else fetch.shown(self.location)
 
-    def fetch(self, name: str) -> str:
-        """A local path for a file of the tree (downloaded when the tree is remote)."""
-        if not self.remote:
-            path = os.path.join(self.location, name)
-            if not os.path.exists(path):
-                raise InstallerError(f"product tree {self.describe()}: {name} is missing")
-            return path
+    def local(self, name: str) -> str:
+        """The path of a file of a local tree, to check it in place (nothing installed is read
+        from here)."""
+        path = os.path.join(self.location, self._checked_name(name))
+        if not os.path.exists(path):
+            raise InstallerError(f"product tree {self.describe()}: {name} is missing")
+        return path
+
+    def copy(self, name: str, expect: str | None = None, against: str = "the signed manifest") -> str:
+        """A copy of a file of the tree in cache_dir; with expect (a sha256), checked on the bytes
+        as they were written, and removed if they do not match."""
+        name = self._checked_name(name)
         if not self.cache_dir:
-            raise InstallerError("internal error: a remote product tree needs a download directory")
-        if name.startswith("/") or ".." in name.split("/"):
-            raise InstallerError(f"product tree {self.describe()}: refusing the file name {name!r}")
+            raise InstallerError("internal error: copying from a product tree needs a directory")
         dest = os.path.join(self.cache_dir, name)
-        if os.path.exists(dest):
-            return dest
         os.makedirs(os.path.dirname(dest), exist_ok=True)
-        url = f"{self.location}/{name}"
-        try:
-            with self.opener.open(url, timeout=60) as resp, open(dest + ".part", "wb") as out:
-                shutil.copyfileobj(resp, out, 1 << 20)
-        except (OSError, ValueError, http.client.HTTPException) as exc:
-            raise InstallerError(f"cannot download {runner.SECRETS.mask(url)}: {exc}") from None
-        os.replace(dest + ".part", dest)
+        what = f"product tree file {name}"
+        if self.remote:
+            got = fetch.fetch_file(f"{self.location}/{urllib.parse.quote(name)}", dest, what)
+        else:
+            got = fetch.copy_local(self.local(name), dest, what)
+        if expect is not None and got != expect:
+            os.unlink(dest)
+            raise InstallerError(f"product tree {self.describe()}: {name} does not match {against} "
+                                 f"(sha256 {got[:16]}..., expected {expect[:16]}...): the tree is "
+                                 "corrupt or was tampered with")
         return dest
 
+    def _checked_name(self, name: str) -> str:
+        if name.startswith("/") or ".." in name.split("/") or not name:
+            raise InstallerError(f"product tree {self.describe()}: refusing the file name {name!r}")
+        return name
+
+    def checksum(self, name: str) -> str:
+        """The sha256 the verified manifest gives for name."""
+        want = self.info["checksums"].get(name) if self.info else None
+        if want is None:
+            raise InstallerError(f"product tree {self.describe()}: {name} has no checksum in the "
+                                 "signed manifest")
+        algo, _, digest = want.partition(":")
+        if algo != "sha256":
+            raise InstallerError(f"product tree {self.describe()}: unsupported checksum {algo} for {name}")
+        return digest
+
     def verify(self, check_signature: bool, warn, files: bool = True) -> configparser.ConfigParser:
-        """Check the manifest's signature, then (files=True) every file it lists against its sha256."""
-        manifest = self.fetch(".treeinfo")
+        """Check the manifest's signature (on a copy, which is then the one read), then
+        (files=True) every file it lists against its sha256: in place for a local tree (an early
+        check of the medium), as copies for a remote one."""
+        manifest = self.copy(".treeinfo")
         if check_signature:
-            sig = self.fetch(".treeinfo.asc")
+            sig = self.copy(".treeinfo.asc")
             if not os.path.exists(TRUSTED_KEYRING):
                 raise InstallerError(f"the trusted product key {TRUSTED_KEYRING} is missing from the "
                                      "installer environment")
@@ -86,39 +110,23 @@ class Tree:
         for section in ("general", "images-x86_64", "checksums"):
             if section not in info:
                 raise InstallerError(f"product tree {self.describe()}: .treeinfo has no [{section}]")
-        for name, want in (info["checksums"].items() if files else ()):
-            algo, _, digest = want.partition(":")
-            if algo != "sha256":
-                raise InstallerError(f"product tree {self.describe()}: unsupported checksum {algo} for {name}")
-            got = sha256(self.fetch(name))
+        self.info = info
+        for name in (info["checksums"] if files else ()):
+            digest = self.checksum(name)
+            if self.remote:
+                os.unlink(self.copy(name, digest))
+                continue
+            got = sha256(self.local(name))
             if got != digest:
                 raise InstallerError(f"product tree {self.describe()}: {name} does not match the signed "
                                      f"manifest (sha256 {got[:16]}..., expected {digest[:16]}...): "
                                      "the tree is corrupt or was tampered with")
-        self.info = info
         return info
 
     def root_image(self) -> str:
+        """A checked copy of the root image."""
         name = self.info["images-x86_64"]["root"]
-        if name not in self.info["checksums"]:
-            raise InstallerError(f"product tree {self.describe()}: the root image {name} has no checksum")
-        return self.fetch(name)
-
-
-def _credentials(url: str):
-    """user:password@ in a URL becomes basic auth (urllib would take it for a port); the password
-    is registered as a secret so no message can show it."""
-    parts = urllib.parse.urlsplit(url)
-    opener = urllib.request.build_opener()
-    if parts.username is None:
-        return url, opener
-    runner.SECRETS.add(parts.password)
-    host = parts.hostname + (f":{parts.port}" if parts.port else "")
-    bare = urllib.parse.urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
-    mgr = urllib.request.HTTPPasswordMgrWithPriorAuth()
-    mgr.add_password(None, bare, urllib.parse.unquote(parts.username),
-                     urllib.parse.unquote(parts.password or ""), is_authenticated=True)
-    return bare, urllib.request.build_opener(urllib.request.HTTPBasicAuthHandler(mgr))
+        return self.copy(name, self.checksum(name))
 
 
 def release_sha256(release: str, rel: str) -> str | None:

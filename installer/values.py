@@ -14,15 +14,27 @@ from importlib import resources
 
 TRUE_WORDS = ("yes", "true")
 FALSE_WORDS = ("no", "false")
+# XCP-ng reads every word but yes/true as false: these mean false there and to whoever wrote them.
+LOOSE_FALSE_WORDS = ("0", "off", "n")
+_LOOSE_TRUE_WORDS = ("1", "on", "y", "enable", "enabled")
 
 
 def boolean(text: str) -> bool:
     word = text.strip().lower()
     if word in TRUE_WORDS:
         return True
-    if word in FALSE_WORDS:
+    if word in FALSE_WORDS or word in LOOSE_FALSE_WORDS:
         return False
+    if word in _LOOSE_TRUE_WORDS:
+        raise ValueError(f"{text.strip()!r} would mean no to XCP-ng's installer; write yes or no")
     raise ValueError(f"expected yes/true or no/false, got {text!r}")
+
+
+def boolean_note(text: str) -> str | None:
+    """A warning for a spelling boolean() accepts only for compatibility."""
+    if text.strip().lower() in LOOSE_FALSE_WORDS:
+        return f"{text.strip()!r} is read as no (as XCP-ng does); write no"
+    return None
 
 
 def choice(text: str, allowed: tuple[str, ...], what: str) -> str:
@@ -70,6 +82,13 @@ def ipv4_prefix(text: str) -> int:
 
 
 def ipv4_interface(address: ipaddress.IPv4Address, prefix: int) -> ipaddress.IPv4Interface:
+    """A management address: one other hosts (or a gateway) on its network can reach."""
+    if address.is_link_local:
+        raise ValueError(f"{address} is a link-local address (169.254.0.0/16), which is never routed; "
+                         "a management address must be one of the management network's")
+    if prefix == 32:
+        raise ValueError(f"{address}/32 leaves no other address on the management network: neither "
+                         "a gateway nor any other host could be reached; give the network's netmask")
     iface = ipaddress.IPv4Interface(f"{address}/{prefix}")
     if prefix <= 30 and address in (iface.network.network_address, iface.network.broadcast_address):
         raise ValueError(f"{address} is the network or broadcast address of {iface.network}")
@@ -96,7 +115,16 @@ def ipv6_address(text: str) -> ipaddress.IPv6Address:
         raise ValueError(f"expected an IPv6 address like 2001:db8::1, got {text!r}")
     if addr.is_unspecified or addr.is_multicast or addr.is_loopback:
         raise ValueError(f"{text.strip()} is not a usable host address")
+    if addr.ipv4_mapped is not None:
+        raise ValueError(f"{text.strip()} is an IPv4-mapped IPv6 address; write the IPv4 address "
+                         f"{addr.ipv4_mapped} instead")
+    if addr in _IPV4_COMPATIBLE:
+        raise ValueError(f"{text.strip()} is an IPv4-compatible IPv6 address (deprecated since RFC "
+                         f"4291); write the IPv4 address {ipaddress.IPv4Address(int(addr))} instead")
     return addr
+
+
+_IPV4_COMPATIBLE = ipaddress.IPv6Network("::/96")
 
 
 def ipv6_interface(text: str) -> ipaddress.IPv6Interface:
@@ -104,7 +132,9 @@ def ipv6_interface(text: str) -> ipaddress.IPv6Interface:
     if "/" not in value:
         raise ValueError(f"expected an IPv6 address with prefix like 2001:db8::10/64, got {text!r}")
     addr, _, prefix = value.partition("/")
-    ipv6_address(addr)
+    if ipv6_address(addr).is_link_local:
+        raise ValueError(f"{addr} is a link-local address (fe80::/10), which every IPv6 interface "
+                         "has already; a management address must be global or unique-local")
     if _small_int(prefix, 1, 128) is None:
         raise ValueError(f"an IPv6 prefix length must be 1-128, got {prefix!r}")
     iface = ipaddress.IPv6Interface(value)
@@ -147,7 +177,8 @@ def host_or_ip(text: str) -> str:
     try:
         return str(ip_address(value))
     except ValueError:
-        pass
+        if ":" in value:   # an IPv6 address, never a host name: say what is wrong with it
+            raise
     try:
         return hostname(value)
     except ValueError:
@@ -185,6 +216,24 @@ def keymap(text: str) -> str:
                      "see docs/answerfile.md)")
 
 
+# systemd's unit name characters, with at most one "@" (template@instance); a name may not start
+# with "-" (systemctl would read it as an option) or "." or "@" (no unit name does).
+_UNIT = re.compile(r"[A-Za-z0-9:_\\][A-Za-z0-9:_.\\-]*(@[A-Za-z0-9:_.\\-]*)?")
+UNIT_TYPES = ("service", "socket", "timer", "path", "target", "mount", "automount", "swap", "slice")
+
+
+def unit_name(text: str) -> str:
+    """A systemd unit for `systemctl enable/disable`; without a known type suffix it is a .service."""
+    value = text.strip()
+    if value.startswith("-"):
+        raise ValueError(f"{value!r} starts with '-': systemctl would read it as an option, not a unit")
+    full = value if value.rpartition(".")[2] in UNIT_TYPES else value + ".service"
+    if not _UNIT.fullmatch(value) or len(full) > 255:
+        raise ValueError("expected a systemd unit name like sshd, chrony.service or getty@tty2 (at most "
+                         f"255 letters, digits and : _ . \\ - @), got {text!r}")
+    return value
+
+
 _DISK_PART = re.compile(r"[A-Za-z0-9._:+@=,-]+")
 
 
@@ -193,6 +242,8 @@ def disk_name(text: str) -> str:
     value = text.strip()
     if not value:
         raise ValueError("expected a disk name like sda, nvme0n1, /dev/sdb or disk/by-id/...")
+    if value.lower().startswith("iscsi:"):  # XCP-ng's iBFT LUN spec: no meaning here
+        raise ValueError(f"iSCSI boot disks ({value}) are not supported; name a local disk")
     path = value if value.startswith("/dev/") else "/dev/" + value.lstrip("/")
     if value.startswith("/") and not value.startswith("/dev/"):
         raise ValueError(f"a disk must be a device under /dev, got {text!r}")
@@ -226,15 +277,35 @@ def interface_name(text: str) -> str:
     return value
 
 
+# Terminals the installer may write progress to; options as the kernel's <baud><parity><bits>[r].
+TERMINAL = re.compile(r"(tty|ttyS|hvc|ttyUSB|ttyAMA)[0-9]{1,3}")
+_CONSOLE = re.compile(r"(?P<name>(tty|ttyS|hvc|ttyUSB|ttyAMA)[0-9]{1,3})(,[0-9]{1,7}([noe][5-8]r?)?)?")
+
+
+def console(text: str) -> str:
+    """A console= value naming a terminal (ttyS0,115200n8): returned as given."""
+    if not _CONSOLE.fullmatch(text):
+        raise ValueError(f"{text!r} is not a terminal name (ttyN, ttySN, hvcN, ttyUSBN or ttyAMAN, "
+                         "optionally followed by ,<speed>)")
+    return text
+
+
 _URL = re.compile(r"(https?|ftp)://[^\s/]+\S*|file:///\S*", re.IGNORECASE)
 _NFS = re.compile(r"nfs://[^\s/]+/\S*|[^\s/:]+:/\S*")
 
 
 def url(text: str, schemes: tuple[str, ...] = ("http", "https", "ftp", "file")) -> str:
+    from . import fetch                  # its credentials are secrets before any message shows them
+    from .errors import InstallerError
+    fetch.register(text)
     value = text.strip()
     if not _URL.fullmatch(value) or value.split(":", 1)[0].lower() not in schemes:
         raise ValueError(f"expected a URL starting with {', '.join(s + '://' for s in schemes)}; "
-                         f"got {text!r}")
+                         f"got {fetch.shown(text)!r}")
+    try:
+        fetch.parse(value, schemes)      # what the fetch would refuse is refused here, located
+    except InstallerError as exc:
+        raise ValueError(str(exc)) from None
     return value
 
 
@@ -264,6 +335,11 @@ SSH_KEY_TYPES = ("ssh-ed25519", "ssh-rsa", "ecdsa-sha2-nistp256", "ecdsa-sha2-ni
 
 def ssh_public_key(text: str) -> str:
     fields = text.split()
+    # a key is a type followed by its data (base64 of a length-prefixed string: "AAAA..."); a type
+    # name alone may well be part of a comment
+    keys = sum(1 for f, data in zip(fields, fields[1:]) if f in SSH_KEY_TYPES and data.startswith("AAAA"))
+    if keys > 1:  # authorized_keys is one key per line: a second key would end up in the comment
+        raise ValueError(f"holds {keys} keys; give each key its own <ssh-authorized-key> element")
     if len(fields) < 2 or fields[0] not in SSH_KEY_TYPES:
         raise ValueError("expected an OpenSSH public key line like 'ssh-ed25519 AAAA... comment' "
                          f"(types: {', '.join(SSH_KEY_TYPES)})")

@@ -137,6 +137,8 @@ def check_password(password: str, confirm: str, ssh_key: str) -> Errors:
     errors: Errors = {}
     if len(password) < passwd.MIN_LENGTH:
         errors["password"] = f"at least {passwd.MIN_LENGTH} characters (it has {len(password)})"
+    elif passwd.too_long(password):
+        errors["password"] = passwd.too_long(password)
     elif password != confirm:
         errors["confirm"] = "the two passwords differ"
     if ssh_key.strip():

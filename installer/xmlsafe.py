@@ -6,6 +6,7 @@ positioned message instead of a traceback.
 """
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass, field
 from xml.parsers import expat
@@ -13,6 +14,7 @@ from xml.parsers import expat
 MAX_BYTES = 1024 * 1024
 MAX_DEPTH = 16
 MAX_ELEMENTS = 5000
+MAX_ATTRIBUTES = 20000  # in the whole file: each unknown one costs an error message
 
 
 class XMLInputError(Exception):
@@ -41,7 +43,9 @@ class Node:
 
     @property
     def text(self) -> str:
-        return "".join(self.chunks)
+        if len(self.chunks) > 1:     # joined once: a text may arrive in a million pieces
+            self.chunks[:] = ["".join(self.chunks)]
+        return self.chunks[0] if self.chunks else ""
 
     def stripped_text(self) -> str:
         return self.text.strip()
@@ -56,6 +60,7 @@ class _Builder:
         self.stack: list[Node] = []
         self.root: Node | None = None
         self.count = 0
+        self.attr_count = 0
         self.parser = expat.ParserCreate()
         self.parser.buffer_text = False  # unbuffered: CurrentByteIndex is each chunk's start
         self.parser.StartElementHandler = self.start
@@ -66,13 +71,7 @@ class _Builder:
         self.parser.ExternalEntityRefHandler = self.external
 
     def position(self, offset: int) -> tuple[int, int]:
-        lo, hi = 0, len(self.line_starts) - 1
-        while lo < hi:
-            mid = (lo + hi + 1) // 2
-            if self.line_starts[mid] <= offset:
-                lo = mid
-            else:
-                hi = mid - 1
+        lo = bisect.bisect_right(self.line_starts, offset) - 1
         start = self.line_starts[lo]
         # positions come in increasing order: count only the characters since the last one
         cached_start, cached_offset, cached_col = self._cache
@@ -107,6 +106,10 @@ class _Builder:
             raise XMLInputError(f"too many elements (more than {MAX_ELEMENTS})", line, column)
         if len(self.stack) >= MAX_DEPTH:
             raise XMLInputError(f"elements nested too deeply (more than {MAX_DEPTH} levels)",
+                                line, column)
+        self.attr_count += len(attrs)
+        if self.attr_count > MAX_ATTRIBUTES:
+            raise XMLInputError(f"too many attributes (more than {MAX_ATTRIBUTES} in the file)",
                                 line, column)
         node = Node(tag, line, column)
         offset = self.parser.CurrentByteIndex

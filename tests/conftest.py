@@ -17,6 +17,15 @@ GOLDEN = Path(__file__).parent / "golden"
 UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"
 
 
+@pytest.fixture(autouse=True)
+def secrets_per_test(monkeypatch):
+    """Secrets one test registers (fuzzed passwords such as "abc") must not mask another test's
+    output, nor slow its masking down: each test starts from the secrets registered at import."""
+    from installer.runner import SECRETS
+    monkeypatch.setattr(SECRETS, "_values", set(SECRETS._values))
+    monkeypatch.setattr(SECRETS, "_ordered", list(SECRETS._ordered))
+
+
 def machine(name: str):
     from installer import machine as machine_mod
     return machine_mod.load(MACHINES / f"{name}.json")

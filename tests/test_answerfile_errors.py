@@ -2,7 +2,7 @@
 import pytest
 from conftest import parse_text
 
-from installer.errors import ConfigError
+from installer.errors import ConfigError, clip
 
 HEAD = '<?xml version="1.0"?>\n'
 BASE = ('  <primary-disk>sda</primary-disk>\n'
@@ -15,6 +15,24 @@ def doc(body: str, root: str = "<installation>", base: str = BASE) -> str:
 
 
 IFACE = '  <admin-interface name="eth0" proto="dhcp"/>\n'
+KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHhxGKqXiNRovQ7J0GDiX7IRqsz7tt/rJtCVj5UBS3/o"
+
+
+def match(attrs: str) -> str:
+    return doc(IFACE, base=BASE.replace("<primary-disk>sda</primary-disk>",
+                                        f"<primary-disk><match {attrs}/></primary-disk>"))
+
+
+def static4(ip: str, subnet: str, gateway: str | None = None) -> str:
+    gw = f"    <gateway>{gateway}</gateway>\n" if gateway else ""
+    return doc('  <admin-interface name="eth0" proto="static">\n'
+               f"    <ipaddr>{ip}</ipaddr>\n    <subnet>{subnet}</subnet>\n{gw}  </admin-interface>\n")
+
+
+def static6(address: str, gateway: str | None = None) -> str:
+    gw = f"    <gatewayv6>{gateway}</gatewayv6>\n" if gateway else ""
+    return doc('  <admin-interface name="eth0" proto="none" protov6="static">\n'
+               f"    <ipv6>{address}</ipv6>\n{gw}  </admin-interface>\n")
 
 # (id, document, exact first error)  -- line numbers count the XML declaration as line 1
 CASES = [
@@ -61,9 +79,6 @@ CASES = [
      "192.0.2.0/24"),
     ("static-without-address", doc('  <admin-interface name="eth0" proto="static"/>\n'),
      "test.xml:6:3: error: proto=\"static\" needs <ipaddr> and <subnet> (netmask) elements"),
-    ("address-with-dhcp", doc('  <admin-interface name="eth0" proto="dhcp">\n    <ipaddr>192.0.2.3</ipaddr>\n'
-                              '  </admin-interface>\n'),
-     "test.xml:7:5: error: <ipaddr> is only allowed with proto=\"static\""),
     ("bad-ipv6", doc('  <admin-interface name="eth0" proto="none" protov6="static">\n'
                      '    <ipv6>2001:db8::zz/64</ipv6>\n  </admin-interface>\n'),
      "test.xml:7:11: error: <ipv6>: expected an IPv6 address like 2001:db8::1, got '2001:db8::zz'"),
@@ -118,11 +133,12 @@ CASES = [
      "test.xml:7:15: error: <bootloader>: unsupported boot loader 'lilo'; only grub2 is supported"),
     ("bad-backend", doc(IFACE + "  <network-backend>linuxbridge</network-backend>\n"),
      "test.xml:7:20: error: <network-backend> must be one of bridge, openvswitch; got 'linuxbridge'"),
-    ("guest-is-primary", doc(IFACE + "  <guest-disk>sda</guest-disk>\n"),
-     "test.xml:2:1: error: /dev/sda is both the primary disk and a guest disk; use "
-     "guest-storage=\"yes\" on <primary-disk> instead"),
-    ("guest-twice", doc(IFACE + "  <guest-disk>sdb</guest-disk>\n  <guest-disk>/dev/sdb</guest-disk>\n"),
-     "test.xml:8:3: error: guest disk /dev/sdb is listed twice (first at line 7)"),
+    ("raid-member-as-guest", doc(IFACE + '  <raid device="md127"><disk>sda</disk><disk>sdb</disk></raid>\n'
+                                         "  <guest-disk>sdb</guest-disk>\n", base=BASE.replace("sda", "md127")),
+     "test.xml:2:1: error: /dev/sdb is a RAID member and cannot also be a guest disk"),
+    ("existing-data-word", doc(IFACE, root='<installation existing-data="keep">'),
+     "test.xml:2:15: error: <installation existing-data=\"keep\">: existing-data must be one of erase, "
+     "refuse; got 'keep'"),
     ("raid-one-disk", doc(IFACE + '  <raid device="md127"><disk>sdb</disk></raid>\n',
                           base=BASE.replace("sda", "md127")),
      "test.xml:7:3: error: <raid> needs at least two <disk> members, found 1"),
@@ -171,8 +187,76 @@ CASES = [
      "got 'bogus'"),
     ("huge-size", doc(IFACE, base=BASE.replace("<primary-disk>sda</primary-disk>",
                                                '<primary-disk><match min-size="' + "9" * 400 + '"/></primary-disk>')),
-     "test.xml:3:24: error: <match min-size=\"" + "9" * 400 + "\">: expected a size like 500G, 2T or 1048576, "
-     "got '" + "9" * 400 + "'"),
+     "test.xml:3:24: error: " + clip("<match min-size=\"" + "9" * 400 + "\">: expected a size like 500G, 2T or "
+                                     "1048576, got '" + "9" * 400 + "'")),
+    # wrong meanings: refused rather than read as something the operator did not mean
+    ("match-empty-serial", match('serial=""'),
+     "test.xml:3:24: error: <match serial=\"\">: an empty serial number would match every disk; give "
+     "the disk's serial number or leave the attribute out"),
+    ("match-blank-model", match('model="  "'),
+     "test.xml:3:24: error: <match model=\"  \">: an empty model name would match every disk; give "
+     "the disk's model name or leave the attribute out"),
+    ("match-min-size-0", match('min-size="0"'),
+     "test.xml:3:24: error: <match min-size=\"0\">: a size of 0 would match every disk; give a size "
+     "like 500G, or leave the attribute out"),
+    ("match-max-size-0", match('serial="S1" max-size="0G"'),
+     "test.xml:3:36: error: <match max-size=\"0G\">: a size of 0 would match no disk; give a size "
+     "like 500G, or leave the attribute out"),
+    ("two-keys-two-lines", doc(IFACE + f"  <ssh-authorized-key>{KEY} a@x\n    {KEY} b@y</ssh-authorized-key>\n"),
+     "test.xml:7:23: error: <ssh-authorized-key>: holds 2 keys; give each key its own "
+     "<ssh-authorized-key> element"),
+    ("two-keys-one-line", doc(IFACE + f"  <ssh-authorized-key>{KEY} {KEY} b@y</ssh-authorized-key>\n"),
+     "test.xml:7:23: error: <ssh-authorized-key>: holds 2 keys; give each key its own "
+     "<ssh-authorized-key> element"),
+    ("service-option", doc(IFACE + '  <service name="-q" state="enabled"/>\n'),
+     "test.xml:7:12: error: <service name=\"-q\">: '-q' starts with '-': systemctl would read it as "
+     "an option, not a unit"),
+    ("service-not-a-unit", doc(IFACE + '  <service name="ssh d" state="enabled"/>\n'),
+     "test.xml:7:12: error: <service name=\"ssh d\">: expected a systemd unit name like sshd, "
+     "chrony.service or getty@tty2 (at most 255 letters, digits and : _ . \\ - @), got 'ssh d'"),
+    ("service-same-unit-two-states", doc(IFACE + '  <service name="sshd" state="enabled"/>\n'
+                                         '  <service name="sshd.service" state="disabled"/>\n'),
+     "test.xml:8:3: error: service 'sshd.service' is listed twice (first at line 7)"),
+    ("address-32", static4("192.0.2.3", "32"),
+     "test.xml:7:13: error: <ipaddr>: 192.0.2.3/32 leaves no other address on the management "
+     "network: neither a gateway nor any other host could be reached; give the network's netmask"),
+    ("address-32-gateway", static4("192.0.2.3", "255.255.255.255", "192.0.2.1"),
+     "test.xml:7:13: error: <ipaddr>: 192.0.2.3/32 leaves no other address on the management "
+     "network: neither a gateway nor any other host could be reached; give the network's netmask"),
+    ("address-link-local-v4", static4("169.254.7.7", "16", "169.254.0.1"),
+     "test.xml:7:13: error: <ipaddr>: 169.254.7.7 is a link-local address (169.254.0.0/16), which is "
+     "never routed; a management address must be one of the management network's"),
+    ("address-v4-mapped", static6("::ffff:192.0.2.10/120"),
+     "test.xml:7:11: error: <ipv6>: ::ffff:192.0.2.10 is an IPv4-mapped IPv6 address; write the IPv4 "
+     "address 192.0.2.10 instead"),
+    ("address-link-local-v6", static6("fe80::10/64"),
+     "test.xml:7:11: error: <ipv6>: fe80::10 is a link-local address (fe80::/10), which every IPv6 "
+     "interface has already; a management address must be global or unique-local"),
+    ("gateway-v4-mapped", static6("2001:db8::10/64", "::ffff:192.0.2.1"),
+     "test.xml:8:16: error: <gatewayv6>: ::ffff:192.0.2.1 is an IPv4-mapped IPv6 address; write the "
+     "IPv4 address 192.0.2.1 instead"),
+    ("name-server-v4-mapped", doc(IFACE + "  <name-server>::ffff:192.0.2.53</name-server>\n"),
+     "test.xml:7:16: error: <name-server>: ::ffff:192.0.2.53 is an IPv4-mapped IPv6 address; write "
+     "the IPv4 address 192.0.2.53 instead"),
+    ("name-server-v4-compatible", doc(IFACE + "  <name-server>::192.0.2.53</name-server>\n"),
+     "test.xml:7:16: error: <name-server>: ::192.0.2.53 is an IPv4-compatible IPv6 address "
+     "(deprecated since RFC 4291); write the IPv4 address 192.0.2.53 instead"),
+    ("name-server-unspecified", doc(IFACE + "  <name-server>::</name-server>\n"),
+     "test.xml:7:16: error: <name-server>: :: is not a usable host address"),
+    ("ntp-server-v4-mapped", doc(IFACE + "  <ntp-server>::ffff:192.0.2.123</ntp-server>\n"),
+     "test.xml:7:15: error: <ntp-server>: ::ffff:192.0.2.123 is an IPv4-mapped IPv6 address; write "
+     "the IPv4 address 192.0.2.123 instead"),
+    ("boolean-one", doc(IFACE, root='<installation gpgcheck="1">'),
+     "test.xml:2:15: error: <installation gpgcheck=\"1\">: '1' would mean no to XCP-ng's installer; "
+     "write yes or no"),
+    ("empty-mode", doc(IFACE, root='<installation mode="">'),
+     "test.xml:2:15: error: <installation mode=\"\">: mode must be one of fresh, reinstall, upgrade; "
+     "got ''"),
+    ("iscsi-disk", doc(IFACE, base=BASE.replace("sda", "iscsi:192.0.2.9::3260:1:iqn.2026-01.x:t")),
+     "test.xml:3:17: error: <primary-disk>: iSCSI boot disks (iscsi:192.0.2.9::3260:1:iqn.2026-01.x:t) are "
+     "not supported; name a local disk"),
+    ("empty-interface-name", doc('  <admin-interface name="" proto="dhcp"/>\n'),
+     "test.xml:6:3: error: <admin-interface> needs a 'name' (e.g. eth0) or 'hwaddr' (MAC) attribute"),
     ("bad-encoding", '<?xml version="1.0" encoding="x-bogus"?><installation/>',
      "test.xml:1:1: error: unsupported character encoding (unknown encoding: x-bogus); use UTF-8"),
     ("wrong-root", HEAD + '<upgrade mode="upgrade"/>\n',
@@ -252,6 +336,9 @@ def test_deprecated_spellings_are_accepted_with_warnings():
         "test.xml:11:3: warning: <nameserver> is deprecated; use <name-server>",
         "test.xml:12:3: warning: <ntp-servers> is deprecated; use <ntp-server>",
         "test.xml:13:3: warning: <post-install-script> is deprecated; use <script>",
+        "test.xml:2:28: warning: <installation netinstall-gpg-check=\"false\">: the signature of the "
+        "product tree is NOT checked: its manifest is trusted without the product key, so a tampered "
+        "tree would be installed",
     ]
     assert cfg.sr_type.value == "lvm" and cfg.repo_gpgcheck is False
     assert cfg.primary_disk.guest_storage is False
@@ -283,7 +370,8 @@ def test_ntp_is_inferred_like_xcpng(proto, expected):
 
 def test_defaults_match_xcpng_83_except_backend():
     cfg, _ = parse_text(doc(IFACE))
-    assert (cfg.timezone, cfg.keymap, cfg.sr_type.value, cfg.hostname) == ("Etc/UTC", "us", "ext", None)
+    assert (cfg.timezone, cfg.host_keymap, cfg.sr_type.value, cfg.hostname) == ("Etc/UTC", "us", "ext", None)
+    assert cfg.keymap is None    # not given: the boot line's keymap= may still choose one
     assert cfg.network_backend.value == "bridge"
     assert cfg.bootloader.location == "mbr" and cfg.bootloader.write_boot_entry is True
     assert cfg.primary_disk.preserve_first_partition == "if-utility"
@@ -330,3 +418,135 @@ def test_many_text_chunks():
 def test_serial_console_extension_is_read():
     cfg, report = parse_text(doc(IFACE + '  <bootloader serial-console="ttyS1,57600">grub2</bootloader>\n'))
     assert cfg.bootloader.serial_console == "ttyS1,57600" and not report.warnings
+
+
+def test_guest_disks_are_a_set_as_in_xcpng():
+    """A guest disk listed twice, or the primary disk listed as a guest disk, is what XCP-ng accepts
+    (it merges them as a set): the same meaning here, with a warning at the element."""
+    cfg, report = parse_text(doc(IFACE + "  <guest-disk>sdb</guest-disk>\n  <guest-disk>/dev/sdb</guest-disk>\n"
+                                 "  <guest-disks><guest-disk>sda</guest-disk></guest-disks>\n",
+                                 base=BASE.replace("<primary-disk>", '<primary-disk guest-storage="no">')))
+    assert [d.path for d in cfg.guest_disks] == ["/dev/sdb"]
+    assert cfg.primary_disk.guest_storage is True      # XCP-ng: the primary disk in the set carries the SR
+    assert [str(w) for w in report.warnings] == [
+        "test.xml:8:3: warning: guest disk /dev/sdb is listed twice (first at line 7); it is used once, "
+        "as in XCP-ng",
+        "test.xml:9:16: warning: guest disk /dev/sda is the primary disk: as in XCP-ng, this puts the local "
+        "SR on the primary disk (partition 3), overriding guest-storage=\"no\""]
+
+
+def test_primary_as_guest_disk_with_guest_storage_changes_nothing():
+    cfg, report = parse_text(doc(IFACE + "  <guest-disk>sda</guest-disk>\n"))
+    plain, _ = parse_text(doc(IFACE))
+    a, b = cfg.to_dict(), plain.to_dict()
+    a.pop("root_password"), b.pop("root_password")    # salted hashes
+    assert a == b
+    assert [str(w) for w in report.warnings] == [
+        "test.xml:7:3: warning: guest disk /dev/sda is the primary disk: as in XCP-ng, this puts the local "
+        "SR on the primary disk (partition 3)"]
+
+
+@pytest.mark.parametrize("attr,expected", [("", "erase"), (' existing-data="erase"', "erase"),
+                                           (' existing-data="refuse"', "refuse")])
+def test_existing_data_attribute(attr, expected):
+    cfg, report = parse_text(doc(IFACE, root=f"<installation{attr}>"))
+    assert cfg.existing_data == expected and not report.warnings
+
+
+def test_existing_data_is_ignored_in_upgrade_mode_with_a_warning():
+    cfg, report = parse_text('<installation mode="upgrade" existing-data="refuse"><source type="local"/>'
+                             "<existing-installation>sda</existing-installation></installation>")
+    assert [w.message for w in report.warnings] == ["'existing-data' is ignored in upgrade mode"]
+
+
+def test_empty_optional_attributes_are_absent_as_in_xcpng():
+    """XCP-ng reads attr="" as a missing attribute: the default applies here too, with a warning."""
+    xml = doc('  <admin-interface name="eth0" hwaddr="" proto="dhcp" vlan=""/>\n',
+              root='<installation sr-type="" gpgcheck="">',
+              base=BASE.replace("<primary-disk>", '<primary-disk guest-storage="" sr-at-end="">'))
+    cfg, report = parse_text(xml)
+    assert (cfg.sr_type.value, cfg.gpgcheck, cfg.primary_disk.guest_storage, cfg.primary_disk.sr_at_end,
+            cfg.interface.mac, cfg.interface.vlan) == ("ext", True, True, True, None, None)
+    assert sorted(str(w) for w in report.warnings) == [
+        f'test.xml:{line}:{col}: warning: <{tag} {attr}=""> is empty and ignored, as XCP-ng does: the '
+        "default applies" for line, col, tag, attr in [
+            (2, 15, "installation", "sr-type"), (2, 26, "installation", "gpgcheck"),
+            (3, 17, "primary-disk", "guest-storage"), (3, 34, "primary-disk", "sr-at-end"),
+            (6, 32, "admin-interface", "hwaddr"), (6, 55, "admin-interface", "vlan")]]
+
+
+@pytest.mark.parametrize("word", ["0", "off", "N"])
+def test_words_xcpng_reads_as_false_are_false_with_a_warning(word):
+    cfg, report = parse_text(doc(IFACE, base=BASE.replace("<primary-disk>", f'<primary-disk sr-at-end="{word}">')))
+    assert cfg.primary_disk.sr_at_end is False
+    assert [str(w) for w in report.warnings] == [
+        f"test.xml:3:17: warning: <primary-disk sr-at-end=\"{word}\">: '{word}' is read as no (as XCP-ng "
+        "does); write no"]
+
+
+def test_same_unit_twice_with_the_same_state_is_one_service():
+    cfg, report = parse_text(doc(IFACE + '  <service name="sshd" state="disabled"/>\n'
+                                         '  <service name="sshd.service" state="disabled"/>\n'
+                                         '  <service name="getty@tty2" state="enabled"/>\n'))
+    assert [(s.name, s.state) for s in cfg.services] == [("sshd", "disabled"), ("getty@tty2", "enabled")]
+    assert [str(w) for w in report.warnings] == [
+        "test.xml:8:3: warning: service 'sshd.service' is the same unit as 'sshd' (line 7); it is "
+        "disabled once"]
+
+
+def test_link_local_ipv6_gateway_stays_allowed():
+    cfg, report = parse_text(static6("2001:db8::10/64", "fe80::1"))
+    assert (cfg.interface.ipv6.address, cfg.interface.ipv6.gateway) == ("2001:db8::10/64", "fe80::1")
+    assert not report.warnings
+
+
+def test_link_local_ipv4_name_server_stays_allowed():
+    """Some clouds resolve at 169.254.169.253: a name server need not be routed."""
+    cfg, _ = parse_text(doc(IFACE + "  <name-server>169.254.169.253</name-server>\n"))
+    assert cfg.name_servers == ["169.254.169.253"]
+
+
+def test_one_key_with_a_comment_stays_one_key():
+    cfg, _ = parse_text(doc(IFACE + f"  <ssh-authorized-key>{KEY} ops team key</ssh-authorized-key>\n"))
+    assert cfg.ssh_authorized_keys == [f"{KEY} ops team key"]
+
+
+def test_static_elements_beside_dhcp_are_ignored_as_in_xcpng():
+    """proto/protov6 decide, as in XCP-ng: leftover static elements are ignored with a warning."""
+    cfg, report = parse_text(doc('  <admin-interface name="eth0" proto="dhcp" protov6="autoconf">\n'
+                                 "    <ipaddr>192.0.2.3</ipaddr>\n    <gateway>192.0.2.1</gateway>\n"
+                                 "    <ipv6>2001:db8::3/64</ipv6>\n  </admin-interface>\n"))
+    assert (cfg.interface.ipv4.mode.value, cfg.interface.ipv4.address) == ("dhcp", None)
+    assert (cfg.interface.ipv6.mode.value, cfg.interface.ipv6.address) == ("autoconf", None)
+    assert [str(w) for w in report.warnings] == [
+        'test.xml:7:5: warning: <ipaddr> is ignored: proto="dhcp" (it is used only with proto="static")',
+        'test.xml:8:5: warning: <gateway> is ignored: proto="dhcp" (it is used only with proto="static")',
+        'test.xml:9:5: warning: <ipv6> is ignored: protov6="autoconf" (it is used only with '
+        'protov6="static")']
+
+
+def test_a_key_type_in_the_comment_is_not_a_second_key():
+    cfg, _ = parse_text(doc(IFACE + f"  <ssh-authorized-key>{KEY} replaces the old ssh-rsa key</ssh-authorized-key>\n"))
+    assert cfg.ssh_authorized_keys == [f"{KEY} replaces the old ssh-rsa key"]
+
+
+def test_xcpng_no_password_yet_hash_is_no_password():
+    cfg, report = parse_text("""<installation><primary-disk>sda</primary-disk>
+<root-password type="hash">!!</root-password><source type="local"/>
+<admin-interface name="eth0" proto="dhcp"/></installation>""")
+    assert cfg.root_password.hash is None and cfg.root_password.origin == "none"
+    assert [str(w) for w in report.warnings] == [
+        'test.xml:2:28: warning: <root-password type="hash">!!</root-password>: no root password; root '
+        "cannot log in until a password is set on the console at first boot"]
+
+
+
+def test_a_huge_bad_value_is_quoted_in_part():
+    huge = "x" * 900_000
+    with pytest.raises(ConfigError) as exc:
+        parse_text(f"""<installation sr-type="{huge}"><primary-disk>sda</primary-disk><source type="local"/>
+<admin-interface name="eth0" proto="dhcp"/></installation>""")
+    [d] = exc.value.diagnostics
+    assert (d.line, d.column) == (1, 15)
+    assert d.message.startswith('<installation sr-type="xxx') and len(d.message) < 500
+    assert "characters not shown" in d.message

@@ -5,7 +5,7 @@ import tarfile
 
 import pytest
 
-from installer import boot
+from installer import boot, fetch
 from installer.errors import InstallerError
 from installer.runner import SECRETS
 
@@ -15,8 +15,8 @@ def run_dir(tmp_path, monkeypatch):
     monkeypatch.setattr(boot, "RUN", str(tmp_path))
     monkeypatch.setattr(boot, "LOG", str(tmp_path / "installer.log"))
     monkeypatch.setattr(boot, "EVENTS", str(tmp_path / "events.jsonl"))
-    monkeypatch.setattr(boot.time, "sleep", lambda s: None)
-    monkeypatch.setattr(boot.nfs, "MOUNTS", str(tmp_path / "nfs"))
+    monkeypatch.setattr(fetch.time, "sleep", lambda s: None)
+    monkeypatch.setattr(fetch.nfs, "MOUNTS", str(tmp_path / "nfs"))
     return tmp_path
 
 
@@ -109,3 +109,47 @@ def test_without_an_answer_file_the_wizard_starts_on_the_last_console(run_dir, m
     assert called == ["/dev/ttyS0"]
     assert "the interactive installer runs on /dev/ttyS0" in capsys.readouterr().err
     assert boot.interactive_console(["tty0"]) == "/dev/tty1" and boot.interactive_console([]) == "/dev/tty1"
+
+
+@pytest.fixture
+def booted(run_dir, monkeypatch):
+    """boot.main() on a given boot line, its consoles on stderr, nothing started on this machine."""
+    monkeypatch.setattr(boot.Consoles, "__init__", lambda self, names: setattr(self, "names", []))
+    actions = []
+    monkeypatch.setattr(boot, "network_up", lambda opts, say: actions.append("network"))
+    monkeypatch.setattr(boot, "at_exit", lambda action, say: actions.append(action))
+
+    def run(line: str) -> int:
+        monkeypatch.setattr(boot.cmdline, "read_proc", lambda: line)
+        return boot.main()
+    run.actions = actions
+    return run
+
+
+def test_a_url_with_credentials_fails_cleanly_at_boot(run_dir, booted, http_dir, capsys):
+    """user:password@ in answerfile= used to raise InvalidURL: a traceback, no atexit action, no
+    support bundle and the password on the console. Now: fetched with basic auth, or a clear failure."""
+    www, url = http_dir
+    port = url.rsplit(":", 1)[1]
+    (www / "a.xml").write_text("<installation/>")      # fetched (no auth wanted), then invalid
+    assert booted(f"answerfile=http://op:b00t-Secret@127.0.0.1:{port}/a.xml atexit=poweroff") == 1
+    err = capsys.readouterr().err
+    assert f"answer file: http://op:********@127.0.0.1:{port}/a.xml" in err
+    assert "INSTALLATION FAILED: the answer file is invalid; no disk was touched" in err
+    assert booted.actions == ["network", "poweroff"]
+    assert list(run_dir.glob("support-*.tar.gz")), "a support bundle"
+    assert booted(f"answerfile=http://op:b00t-Secret@127.0.0.1:{port}/none.xml") == 1
+    err = capsys.readouterr().err
+    assert (f"INSTALLATION FAILED: cannot fetch the answer file http://op:********@127.0.0.1:{port}/none.xml: "
+            "HTTP 404 File not found: not found on the server") in err
+    assert booted.actions[-1] == "reboot"
+    # a URL that cannot be used is an error of the boot line, located, and masked
+    assert booted("answerfile=http://op:b00t-Secret@127.0.0.1:99999/a.xml") == 1
+    err = capsys.readouterr().err
+    assert ("<kernel command line>:1:1: error: answerfile: http://op:********@127.0.0.1:99999/a.xml is not "
+            "a usable location: the port must be a number from 1 to 65535") in err
+    texts = [err, (run_dir / "installer.log").read_text()]
+    for bundle in run_dir.glob("support-*.tar.gz"):
+        with tarfile.open(bundle) as tar:
+            texts += [tar.extractfile(m).read().decode() for m in tar.getmembers()]
+    assert not any("b00t-Secret" in t for t in texts)

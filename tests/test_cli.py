@@ -67,7 +67,7 @@ def test_bad_machine_file(tmp_path):
     m = tmp_path / "m.json"
     m.write_text('{"disks": [{"name": "sda"}]}')
     res = cli("plan", EXAMPLES / "fresh-dhcp.xml", "--machine", m, check=1)
-    assert res.stderr.startswith(f"error: {m}: disks[0]: bad disk description:")
+    assert res.stderr == f"error: {m}: disks[0].size: missing (a required field)\n"
 
 
 def test_install_dry_run_writes_events_and_log(tmp_path):

@@ -150,6 +150,11 @@ def test_bios_install_lays_out_xcpng_partitions_and_configures_the_host(built, t
         for name in os.listdir(logs):
             assert "integration-pw-1" not in open(os.path.join(logs, name), errors="replace").read()
         assert "INSTALLATION_UUID=" in open(os.path.join(etc, "xensource-inventory")).read()
+        # planned files, not written by hand: the whole chrony.conf (no Debian pool left), the XKB
+        # keyboard of the keymap (us: none given), the machine id
+        assert "\npool " not in "\n" + open(os.path.join(etc, "chrony/chrony.conf")).read()
+        assert 'XKBLAYOUT="us"' in open(os.path.join(etc, "default/keyboard")).read()
+        assert len(open(os.path.join(etc, "machine-id")).read().strip()) == 32
 
 
 def test_uefi_install_fills_the_esp_with_the_fallback_loader(built, tmp_path):
@@ -278,4 +283,104 @@ def test_a_tampered_pool_package_is_refused(built, tmp_path):
     assert res.returncode == 1
     end = finished(events)
     assert end["failed_step"] == "laydown" and "installing openvswitch-switch from the pool failed" in end["message"]
-    assert "Hash Sum mismatch" in end["message"] or "hash" in end["message"].lower(), end["message"]
+    assert "openvswitch-switch_" in end["message"] and "does not match the pool's signed index" in end["message"]
+
+
+def test_a_root_image_swapped_after_prepare_checked_it_is_not_installed(built, tmp_path):
+    """prepare hashes the media's files in place; a hook at installation-start (after that check)
+    makes the test swap the root image for another valid squashfs. laydown installs only its own
+    copy, checked as it was copied: the swap is refused, nothing of it lands on the disk."""
+    import http.server
+    import threading
+    tree = tmp_path / "tree"
+    shutil.copytree(built["product"], tree, copy_function=os.link)
+    evil = tmp_path / "evil"
+    (evil / "etc").mkdir(parents=True)
+    (evil / "etc" / "swapped-in").write_text("not the signed image\n")
+    subprocess.run(["mksquashfs", str(evil), str(tmp_path / "evil.squashfs"), "-quiet", "-no-progress"],
+                   check=True, capture_output=True)
+    swapped = []
+
+    class Swapper(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            img = tree / "images" / "root.squashfs"
+            img.unlink()
+            shutil.copyfile(tmp_path / "evil.squashfs", img)
+            swapped.append(self.path)
+            body = b"#!/bin/sh\nexit 0\n"
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Swapper)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    hook = f'<script stage="installation-start" type="url">http://127.0.0.1:{server.server_address[1]}/swap.sh</script>'
+    image = tmp_path / "host.img"
+    try:
+        res, events = install(tmp_path, write_af(tmp_path, extra=hook), image, "--size", "48G", "--tree", str(tree))
+    finally:
+        server.shutdown()
+    assert swapped == ["/swap.sh"]
+    assert res.returncode == 1
+    end = finished(events)
+    assert end["failed_step"] == "laydown", end
+    assert "images/root.squashfs does not match the signed manifest" in end["message"], end["message"]
+    with Image(image) as img:
+        m = img.mount(1, tmp_path / "root")
+        assert not os.path.exists(os.path.join(m, "etc/swapped-in")), "the swapped image was unpacked"
+        assert not os.path.exists(os.path.join(m, "etc/hostname")), "nothing was unpacked"
+
+
+def test_bios_boot_code_on_the_root_partition_leaves_the_mbr_alone(built, tmp_path):
+    """<bootloader location="partition">: GRUB's boot.img in the root partition's first sector (for
+    another boot loader to chainload), pointing at core.img in the BIOS-boot partition; the MBR's
+    boot code area is not written. Then existing-data="refuse" over that installation touches nothing."""
+    image = tmp_path / "host.img"
+    af = write_af(tmp_path, extra='<bootloader location="partition"/>')
+    res, events = install(tmp_path, af, image, "--boot-mode", "bios", "--size", "48G")
+    assert res.returncode == 0, res.stderr[-3000:]
+    assert any(e["type"] == "warning" and "chainloads that partition" in e["message"] for e in events)
+    table = json.loads(subprocess.run(["sfdisk", "--json", str(image)], capture_output=True, text=True,
+                                      check=True).stdout)["partitiontable"]
+    start = {int(p["node"].rsplit("img", 1)[1]): p["start"] for p in table["partitions"]}
+    with image.open("rb") as f:
+        mbr = f.read(512)
+        f.seek(start[1] * 512)
+        vbr = f.read(512)
+        f.seek(start[4] * 512)
+        diskboot = f.read(512)
+    assert mbr[:440] == bytes(440), "the MBR's boot code area was written"
+    assert mbr[510:512] == b"\x55\xaa"                                   # the protective MBR stays
+    with Image(image) as img:
+        assert blkid(img.part(1))["LABEL"].startswith("root-")          # ext4 untouched by boot code
+        m = img.mount(1, tmp_path / "root")
+        boot_img = open(os.path.join(m, "boot/grub/i386-pc/boot.img"), "rb").read()
+        core_img = open(os.path.join(m, "boot/grub/i386-pc/core.img"), "rb").read(512)
+    assert vbr[0x68:0x1FE] == boot_img[0x68:0x1FE] and vbr[:3] == boot_img[:3], "not GRUB's boot.img"
+    assert vbr[510:512] == b"\x55\xaa"                                   # chainloaders check it
+    assert int.from_bytes(vbr[0x5C:0x64], "little") == start[4], "boot.img must load core.img's sector"
+    assert vbr[0x64] == 0xFF                                             # the drive the BIOS booted from
+    assert diskboot[:0x1F4] == core_img[:0x1F4]                          # diskboot.img, then its blocklist
+    assert int.from_bytes(diskboot[0x1F4:0x1FC], "little") == start[4] + 1
+    assert any(e.get("message", "").startswith("GRUB installed for BIOS on /dev/loop") and
+               e["message"].endswith("p1") for e in events)
+
+    # the same disk again, now with existing data protected: refused before anything is written
+    def fingerprint() -> str:
+        h = hashlib.sha256()
+        with image.open("rb") as f:
+            for sector in (0, start[1], start[4], start[5]):
+                f.seek(sector * 512)
+                h.update(f.read(4 << 20))
+        return h.hexdigest()
+    before = fingerprint()
+    refuse = write_af(tmp_path, "refuse.xml", root_attrs=' existing-data="refuse"')
+    res, _ = install(tmp_path, refuse, image, "--boot-mode", "bios")
+    assert res.returncode == 1
+    assert "plan error: primary disk /dev/loop" in res.stderr and "holds data" in res.stderr, res.stderr[-3000:]
+    assert "(partition 1, root-" in res.stderr and "ext4 file system labelled logs-" in res.stderr
+    assert fingerprint() == before

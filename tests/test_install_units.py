@@ -147,14 +147,14 @@ def test_remote_tree_file_names_cannot_leave_the_download_directory(tmp_path):
     tree = Tree("http://127.0.0.1:9/tree", cache_dir=str(tmp_path))
     for name in ("../../etc/passwd", "/etc/passwd", "pool/../../x"):
         with pytest.raises(InstallerError, match="refusing the file name"):
-            tree.fetch(name)
+            tree.copy(name)
 
 
 def test_url_credentials_become_basic_auth_and_a_secret():
     from installer.runner import SECRETS
     from installer.tree import Tree
     tree = Tree("http://op:s3cr3t-pw@192.0.2.7:8080/tree/")
-    assert tree.location == "http://192.0.2.7:8080/tree"
+    assert tree.describe() == "http://op:********@192.0.2.7:8080/tree"
     assert "s3cr3t-pw" not in SECRETS.mask("fetching http://192.0.2.7/x with s3cr3t-pw")
 
 
@@ -177,3 +177,244 @@ def test_target_partitions_are_told_apart_from_other_loop_devices():
         assert storage._is_target("nvme0n1p2") and not storage._is_target("nvme0n11")
     finally:
         storage._TARGETS.clear()
+
+
+# -- host files rendered in the plan: chrony.conf, keyboard, machine-id (issue 15) ----------------
+def _fresh(extra: str = "", root_attrs: str = ""):
+    from conftest import machine, parse_text
+    from installer.plan import make_plan
+    cfg, report = parse_text(f"""<?xml version="1.0"?>
+<installation{root_attrs}>
+  <primary-disk>sda</primary-disk>
+  <admin-interface name="eth0" proto="dhcp"/>
+  <root-password>a-long-password</root-password>
+  <source type="local"/>
+  {extra}
+</installation>""")
+    return cfg, report, make_plan(cfg, machine("uefi-3disks"))
+
+
+def _file(plan, path: str):
+    return next(f for f in plan.files if f.path == path)
+
+
+def _directives(text: str) -> list[str]:
+    return [line for line in text.splitlines() if line.strip() and not line.startswith("#")]
+
+
+# Debian 13's chrony.conf without its source lines (pool, sourcedir): all kept
+DEBIAN_CHRONY_SETTINGS = ["keyfile /etc/chrony/chrony.keys", "driftfile /var/lib/chrony/chrony.drift",
+                          "ntsdumpdir /var/lib/chrony", "logdir /var/log/chrony", "maxupdateskew 100.0",
+                          "rtcsync", "makestep 1 3", "leapseclist /usr/share/zoneinfo/leap-seconds.list",
+                          "confdir /etc/chrony/conf.d"]
+
+
+@pytest.mark.parametrize("xml,sources", [
+    ("<ntp-server>ntp1.example.org</ntp-server><ntp-server>192.0.2.123</ntp-server>",
+     ["server ntp1.example.org iburst", "server 192.0.2.123 iburst"]),
+    ('<ntp source="manual"/><ntp-server>192.0.2.5</ntp-server>', ["server 192.0.2.5 iburst"]),
+    ('<ntp source="dhcp"/>', ["sourcedir /run/chrony-dhcp"]),
+    ("", ["sourcedir /run/chrony-dhcp"]),      # DHCP management interface, nothing said: dhcp
+    ('<ntp source="default"/>', [f"server {i}.debian.pool.ntp.org iburst" for i in range(4)]),
+    ('<ntp source="none"/>', []),
+])
+def test_chrony_conf_has_only_the_sources_of_its_mode(xml, sources):
+    _cfg, _report, plan = _fresh(xml)
+    assert not [f for f in plan.files if f.path.startswith("/etc/chrony/sources.d/")]
+    got = _directives(_file(plan, "/etc/chrony/chrony.conf").content)
+    assert not [line for line in got if line.startswith("pool")]       # Debian's pool line is gone
+    assert [line for line in got if line.startswith(("server", "sourcedir /run"))] == sources
+    assert "sourcedir /etc/chrony/sources.d" in got      # where an administrator adds sources later
+    assert got[-len(DEBIAN_CHRONY_SETTINGS):] == DEBIAN_CHRONY_SETTINGS
+
+
+def test_chrony_conf_keeps_every_other_setting_of_the_products_own(tmp_path):
+    """Against the built product root's /etc/chrony/chrony.conf: only source lines differ."""
+    import shutil
+    import subprocess
+    from installer.envchroot import CACHE
+    image = os.path.join(CACHE, "product", "current", "images", "root.squashfs")
+    if not os.path.exists(image) or not shutil.which("unsquashfs"):
+        pytest.skip("the product tree is not built yet (make images)")
+    subprocess.run(["unsquashfs", "-q", "-n", "-d", str(tmp_path / "r"), image, "etc/chrony/chrony.conf"],
+                   check=True, capture_output=True)
+    debian = _directives((tmp_path / "r/etc/chrony/chrony.conf").read_text())
+    _cfg, _report, plan = _fresh("<ntp-server>192.0.2.5</ntp-server>")
+    ours = _directives(_file(plan, "/etc/chrony/chrony.conf").content)
+    sources = ("pool ", "server ", "peer ", "sourcedir ")
+    assert [d for d in debian if not d.startswith(sources)] == [d for d in ours if not d.startswith(sources)]
+    assert [d for d in debian if d.startswith("pool ")]      # what manual mode must not keep
+
+
+def test_keyboard_and_machine_id_are_planned_files():
+    _cfg, _report, plan = _fresh("<keymap>de-latin1-nodeadkeys</keymap>")
+    keyboard = _file(plan, "/etc/default/keyboard").content
+    assert 'XKBLAYOUT="de"\n' in keyboard and 'XKBVARIANT="nodeadkeys"\n' in keyboard
+    mid = _file(plan, "/etc/machine-id")
+    assert mid.content == plan.ids["installation_uuid"].replace("-", "") + "\n" and mid.mode == 0o444
+    _cfg, _report, plan = _fresh()
+    assert 'XKBLAYOUT="us"\n' in _file(plan, "/etc/default/keyboard").content
+
+
+def test_plan_show_files_prints_the_keyboard_and_chrony_files():
+    import subprocess
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    res = subprocess.run([sys.executable, "-m", "installer", "plan", "answerfiles/examples/static-vlan-ntp.xml",
+                          "--machine", "tests/machines/uefi-3disks.json", "--reproducible", "--show-files"],
+                         cwd=root, capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    assert "--- /etc/default/keyboard (mode 644)" in res.stdout
+    assert "--- /etc/chrony/chrony.conf (mode 644)" in res.stdout and "\npool " not in res.stdout
+
+
+def test_configure_writes_the_planned_files_and_nothing_by_hand(tmp_path):
+    """The configure step on a real directory standing in for the target root."""
+    from installer import engine
+    from installer.events import Events
+    from installer.steps import configure
+    _cfg, _report, plan = _fresh("<keymap>uk</keymap><timezone>Etc/UTC</timezone>")
+    root = tmp_path / "target"
+    (root / "etc").mkdir(parents=True)
+    (root / "etc/shadow").write_text("root:*:19000:0:99999:7:::\ndaemon:*:19000:0:99999:7:::\n")
+    (root / "etc/machine-id").write_text("")
+    (root / "usr/share/zoneinfo/Etc").mkdir(parents=True)
+    (root / "usr/share/zoneinfo/Etc/UTC").write_text("TZif")
+    ctx = engine.Context(_cfg, plan, Events(), dry_run=False, target_root=str(root))
+    configure.run(ctx, None)
+    for f in plan.files:
+        assert (root / f.path.lstrip("/")).read_text() == f.content
+        assert (root / f.path.lstrip("/")).stat().st_mode & 0o777 == f.mode
+    assert 'XKBLAYOUT="gb"' in (root / "etc/default/keyboard").read_text()
+    assert (root / "etc/shadow").read_text().startswith(f"root:{_cfg.root_password.hash}:")
+
+
+# -- signature checks, driver sources: never silent (issue 15) -----------------------------------
+def test_turned_off_checks_warn_in_validate_and_in_the_plan():
+    _cfg, report, plan = _fresh('<driver-source type="url">http://192.0.2.9/drivers</driver-source>',
+                                ' repo-gpgcheck="false" gpgcheck="false"')
+    shown = [str(w) for w in report.warnings]
+    assert any(w.startswith("test.xml:2:15: warning: <installation repo-gpgcheck=\"false\">: the "
+                            "signature of the product tree is NOT checked") for w in shown)
+    assert any(w.startswith("test.xml:2:37: warning: <installation gpgcheck=\"false\"> has no effect")
+               for w in shown)
+    assert any(":7:3: warning: <driver-source> is ignored" in w for w in shown)
+    assert [w.split(" ")[0] for w in plan.warnings if "signature" in w or "driver" in w] == \
+        ["signature", "gpgcheck=\"false\"", "<driver-source>"]
+
+
+def test_a_sources_own_repo_gpgcheck_decides_for_that_source():
+    from conftest import parse_text
+    from installer.plan import source_warnings
+    _cfg, report, plan = _fresh()
+    assert not [w for w in plan.warnings if "signature" in w or "gpgcheck" in w] and not report.warnings
+    cfg, report = parse_text("""<?xml version="1.0"?>
+<installation repo-gpgcheck="false">
+  <primary-disk>sda</primary-disk><admin-interface name="eth0" proto="dhcp"/>
+  <root-password>a-long-password</root-password>
+  <source type="url" repo-gpgcheck="true">http://192.0.2.9/tree</source>
+</installation>""")
+    assert [w.line for w in report.warnings] == [2]      # what was written is still said
+    assert not [w for w in source_warnings(cfg) if "signature" in w]     # but the source is checked
+    cfg.sources[0].repo_gpgcheck = False
+    assert [w for w in source_warnings(cfg) if w.startswith("signature check OFF")]
+
+
+def test_plan_warnings_reach_the_console_and_the_log(tmp_path):
+    """Events the text console shows and the log file, from a dry run of the CLI."""
+    import subprocess
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    src = open(os.path.join(root, "answerfiles/examples/fresh-dhcp.xml")).read()
+    answer = tmp_path / "a.xml"
+    answer.write_text(src.replace("<installation", '<installation repo-gpgcheck="false"', 1))
+    log = tmp_path / "install.log"
+    res = subprocess.run([sys.executable, "-m", "installer", "--log", str(log), "install", str(answer),
+                          "--machine", "tests/machines/uefi-3disks.json", "--dry-run",
+                          "--events", str(tmp_path / "e.jsonl")], cwd=root, capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    assert "WARNING: signature check OFF" in res.stderr
+    assert "signature check OFF" in log.read_text()
+    assert '"type": "warning"' in (tmp_path / "e.jsonl").read_text()
+
+
+# -- boot line: keymap=, no-gpgcheck, no-repo-gpgcheck, sshpassword= (issue 15) ------------------
+def test_boot_keymap_is_the_hosts_when_the_answer_file_gives_none():
+    from installer import cmdline
+    opts, _ = cmdline.parse("keymap=fr_CH")
+    cfg, _report, _plan = _fresh()
+    cmdline.apply(cfg, opts)
+    assert cfg.keymap == "fr_CH"
+    cfg, _report, _plan = _fresh("<keymap>uk</keymap>")
+    cmdline.apply(cfg, opts)
+    assert cfg.keymap == "uk"          # the answer file wins, as in XCP-ng
+
+
+def test_gpgcheck_flags_apply_to_a_wizard_install_with_warnings():
+    from installer import cmdline
+    from installer.config import InstallConfig
+    opts, report = cmdline.parse("no-repo-gpgcheck no-gpgcheck")
+    assert [(w.column, str(w).split(": warning: ")[1][:40]) for w in report.warnings] == [
+        (1, "no-repo-gpgcheck: the signature of the p"), (18, "no-gpgcheck has no effect: Debian packag")]
+    cfg = InstallConfig()
+    cmdline.apply(cfg, opts)
+    assert cfg.repo_gpgcheck is False and cfg.gpgcheck is False
+
+
+def test_gpgcheck_flags_next_to_an_answer_file_are_refused_as_xcpng_does():
+    from installer import cmdline
+    from installer.errors import ConfigError
+    with pytest.raises(ConfigError, match="no-repo-gpgcheck cannot be combined with answerfile"):
+        cmdline.parse("answerfile=http://192.0.2.5/a.xml no-repo-gpgcheck")
+
+
+def test_the_wizards_source_check_honours_no_repo_gpgcheck(tmp_path, monkeypatch):
+    """A real (unsigned) tree directory: refused for want of a signature, unless the boot line
+    said no-repo-gpgcheck."""
+    from conftest import machine
+    from installer import cmdline, wizard
+    from installer.interactive import DryRunBackend
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    (tree / ".treeinfo").write_text("[general]\nname = Xenhost\nversion = 0.1.0\n"
+                                    "[images-x86_64]\nroot = images/root.squashfs\n[checksums]\n")
+    monkeypatch.setenv("XENHOST_TREE", str(tree))
+    m = machine("uefi-3disks")
+    choices = wizard.defaults(m)
+    with pytest.raises(InstallerError, match=r"\.treeinfo\.asc|signature|product key"):
+        DryRunBackend(m, str(tmp_path / "run"), None).verify_source(wizard.to_config(choices, m))
+    opts, _ = cmdline.parse("no-repo-gpgcheck")
+    said = DryRunBackend(m, str(tmp_path / "run"), opts).verify_source(wizard.to_config(choices, m))
+    assert said.startswith("Verified: Xenhost 0.1.0") and "signature check disabled" in said
+
+
+def test_sshpassword_keeps_only_a_hash_and_never_the_password(capsys):
+    from installer import cmdline, passwd
+    from installer.runner import SECRETS
+    opts, _ = cmdline.parse("sshpassword=debug-me-please atexit=shell")
+    assert passwd.verify("debug-me-please", opts.ssh_password_hash)
+    assert "debug-me-please" not in repr(opts)
+    assert opts.ssh_password_hash not in SECRETS.mask(f"hash {opts.ssh_password_hash}")
+
+
+def test_sshpassword_sets_the_installers_root_hash_and_lets_root_in(tmp_path):
+    from installer import cmdline, debugssh, passwd
+    opts, _ = cmdline.parse("sshpassword=debug-me-please")
+    (tmp_path / "etc").mkdir()
+    shadow = tmp_path / "etc/shadow"
+    shadow.write_text("root:*:19000:0:99999:7:::\nsshd:!:19000::::::\n")
+    shadow.chmod(0o640)
+    debugssh.prepare(str(tmp_path), opts.ssh_password_hash)
+    root = shadow.read_text().splitlines()[0].split(":")
+    assert passwd.verify("debug-me-please", root[1]) and root[2:] == ["19000", "0", "99999", "7", "", "", ""]
+    assert shadow.read_text().splitlines()[1] == "sshd:!:19000::::::"
+    assert shadow.stat().st_mode & 0o777 == 0o640
+    assert "debug-me-please" not in shadow.read_text()
+    dropin = (tmp_path / debugssh.DROP_IN).read_text()
+    assert "PermitRootLogin yes" in dropin and "debug-me-please" not in dropin
+
+
+def test_sshpassword_without_a_root_account_is_a_clear_error(tmp_path):
+    from installer import debugssh
+    (tmp_path / "etc").mkdir()
+    (tmp_path / "etc/shadow").write_text("daemon:*:1::::::\n")
+    with pytest.raises(InstallerError, match="has no root account"):
+        debugssh.prepare(str(tmp_path), "$6$salt$hash")

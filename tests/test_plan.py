@@ -37,6 +37,7 @@ def cfg_of(body: str, root="<installation>"):
     ("fresh-dhcp", "bios-1disk"), ("static-vlan-ntp", "uefi-3disks"), ("guest-disks-lvm", "uefi-3disks"),
     ("raid1", "raid-2disks"), ("ipv6", "nvme-uefi"), ("select-by-serial", "nvme-uefi"),
     ("upgrade", "installed-bios"), ("restore", "installed-bios"), ("hooks", "usb-media"),
+    ("protect-existing-data", "uefi-3disks"),
 ])
 def test_plan_matches_golden(example, machine_name):
     check_golden(f"plan-{example}-on-{machine_name}.json", make_plan_dict(example, machine_name))
@@ -168,10 +169,10 @@ def test_missing_disk_names_what_exists():
         "primary disk /dev/sdz does not exist on this machine; disks present: sda (64.0 GiB, QEMU HARDDISK)"]
 
 
-def test_same_disk_by_two_names():
-    cfg = cfg_of("<primary-disk>sda</primary-disk><guest-disk>disk/by-id/ata-QEMU_HARDDISK_QM00001</guest-disk>")
-    assert problems_of(cfg, "uefi-3disks") == [
-        "guest disk /dev/sda is already used as primary disk"]
+def test_same_disk_by_two_names_as_primary_disks_is_refused():
+    cfg = cfg_of('<raid device="md127"><disk>sda</disk><disk>disk/by-id/ata-QEMU_HARDDISK_QM00001</disk></raid>'
+                 "<primary-disk>md127</primary-disk>")
+    assert problems_of(cfg, "uefi-3disks") == ["RAID member /dev/sda is already used as RAID member"]
 
 
 def test_install_media_cannot_be_a_target():
@@ -282,3 +283,204 @@ def test_openvswitch_backend_renders_an_ovs_bridge_with_the_vlan_as_an_internal_
     assert "iface xenbr0.42 inet static\n\tovs_bridge xenbr0\n\tovs_type OVSIntPort\n\tovs_options tag=42\n" \
            "\taddress 192.0.2.10/24\n\tgateway 192.0.2.1" in text
     assert "bridge_ports" not in text
+
+
+# -- what an install erases (issue 15) ---------------------------------------------------------------
+
+def installed_machine():
+    """installed-bios with what the probe reads: the installation's version, and a local SR volume
+    group that also spans the whole second disk."""
+    from installer.machine import Installation
+    m = machine("installed-bios")
+    m.installations = [Installation("sda", "Xenhost", "8.3.0")]
+    m.disks[0].partitions[2].vg, m.disks[0].partitions[2].lv_count = "VG_XenStorage-0ld", 3
+    m.disks[1].signatures, m.disks[1].vg, m.disks[1].lv_count = ["LVM2_member"], "VG_XenStorage-0ld", 3
+    return m
+
+
+SDA_HOLDS = ["an installation of Xenhost 8.3.0 (partition 1, root-k3x9qa)",
+             "the backup of an earlier installation (partition 2, backup-k3x9qa)",
+             "volume group VG_XenStorage-0ld with 3 logical volumes (partition 3; it also spans /dev/sdb)",
+             "ext4 file system labelled logs-k3x9qa (partition 5)",
+             "swap space labelled swap-k3x9qa (partition 6)",
+             "a partition table (GPT, 6 partitions)"]
+SDB_HOLDS = ["volume group VG_XenStorage-0ld with 3 logical volumes (the whole disk; it also spans "
+             "/dev/sda partition 3)"]
+
+
+def test_plan_names_what_each_erased_disk_holds():
+    cfg = cfg_of("<primary-disk>sda</primary-disk><guest-disk>sdb</guest-disk>")
+    p = make_plan(cfg, installed_machine(), FIXED_IDS)
+    assert [(d.path, d.holds) for d in p.disks] == [("/dev/sda", SDA_HOLDS), ("/dev/sdb", SDB_HOLDS)]
+    assert p.warnings == ["primary disk /dev/sda will be ERASED, destroying " + "; ".join(SDA_HOLDS),
+                          "guest disk /dev/sdb will be ERASED, destroying " + "; ".join(SDB_HOLDS)]
+    assert p.to_dict()["disks"][0]["holds"] == SDA_HOLDS          # plan --json
+
+
+def test_plan_text_lists_the_losses_under_each_disk():
+    from installer.cli import render_plan
+    cfg = cfg_of("<primary-disk>sda</primary-disk><guest-disk>sdb</guest-disk>")
+    text = render_plan(make_plan(cfg, installed_machine(), FIXED_IDS))
+    assert ("Disk /dev/sda (64.0 GiB) - primary, will be ERASED\n  it holds today, and will lose:\n"
+            + "".join(f"    - {h}\n" for h in SDA_HOLDS)) in text
+    assert "WARNING: guest disk /dev/sdb will be ERASED, destroying volume group VG_XenStorage-0ld" in text
+
+
+def test_empty_disks_and_empty_tables_are_not_reported():
+    m = machine("uefi-3disks")
+    m.disks[1].table, m.disks[1].signatures = "gpt", ["gpt"]       # a partition table, no partitions
+    p = make_plan(cfg_of("<primary-disk>sda</primary-disk><guest-disk>sdb</guest-disk>",
+                         '<installation existing-data="refuse">'), m, FIXED_IDS)
+    assert [d.holds for d in p.disks] == [[], []] and p.warnings == []
+
+
+def test_unknown_version_unlabelled_and_unread_contents_are_still_named():
+    from installer.machine import Partition
+    m = machine("uefi-3disks")
+    m.disks[1].table = "dos"
+    m.disks[1].partitions = [Partition(1, MIB, GIB, type="83", fstype="xfs"),
+                             Partition(2, GIB + MIB, GIB, type="8e", fstype="LVM2_member"),
+                             Partition(3, 2 * GIB + MIB, GIB, type="83")]
+    m.disks[2].signatures, m.disks[2].label = ["ext4"], "scratch"
+    p = make_plan(cfg_of("<primary-disk>sda</primary-disk><guest-disk>sdb</guest-disk><guest-disk>sdc</guest-disk>"),
+                  m, FIXED_IDS)
+    assert [d.holds for d in p.disks[1:]] == [
+        ["xfs file system without a label (partition 1)",
+         "an LVM physical volume, volume group not read (partition 2)",
+         "a partition table (MBR, 3 partitions)"],
+        ["ext4 file system labelled scratch (the whole disk)"]]
+
+
+def test_existing_data_refuse_is_a_plan_error_naming_disk_and_contents():
+    cfg = cfg_of("<primary-disk>sda</primary-disk><guest-disk>sdb</guest-disk>",
+                 '<installation existing-data="refuse">')
+    assert problems_of(cfg, "installed-bios") == [
+        "primary disk /dev/sda holds data and existing data is protected (existing-data=\"refuse\" or "
+        "existing_data=refuse at boot): an installation (version not read) (partition 1, root-k3x9qa); "
+        "the backup of an earlier installation (partition 2, backup-k3x9qa); an LVM physical volume, "
+        "volume group not read (partition 3); ext4 file system labelled logs-k3x9qa (partition 5); swap "
+        "space labelled swap-k3x9qa (partition 6); a partition table (GPT, 6 partitions); nothing was "
+        "touched. Choose an empty disk, clear this one first, or allow erasing it"]
+    with pytest.raises(PlanError) as info:
+        make_plan(cfg, installed_machine(), FIXED_IDS)
+    assert [p.split(" holds data")[0] for p in info.value.problems] == ["primary disk /dev/sda", "guest disk /dev/sdb"]
+
+
+def test_existing_data_refuse_also_guards_raid_members():
+    m = machine("raid-2disks")
+    from installer.machine import Partition
+    m.disks[1].table, m.disks[1].partitions = "gpt", [Partition(1, MIB, GIB, fstype="ntfs", label="Windows")]
+    cfg, _ = parse_file(EXAMPLES / "raid1.xml")
+    cfg.existing_data = "refuse"
+    with pytest.raises(PlanError) as info:
+        make_plan(cfg, m, FIXED_IDS)
+    assert info.value.problems[0].startswith(
+        f"RAID member {m.disks[1].path} holds data and existing data is protected")
+    assert "ntfs file system labelled Windows (partition 1)" in info.value.problems[0]
+
+
+@pytest.mark.parametrize("in_file,at_boot,refused", [
+    ("erase", None, False), ("erase", "refuse", True), ("refuse", "erase", True), ("refuse", None, True)])
+def test_the_stricter_of_answer_file_and_boot_line_wins(in_file, at_boot, refused):
+    from installer import cmdline
+    cfg = cfg_of("<primary-disk>sda</primary-disk>", f'<installation existing-data="{in_file}">')
+    cmdline.apply(cfg, cmdline.parse(f"existing_data={at_boot}" if at_boot else "")[0])
+    if refused:
+        assert problems_of(cfg, "installed-bios")[0].startswith("primary disk /dev/sda holds data")
+    else:
+        assert make_plan(cfg, machine("installed-bios"), FIXED_IDS).primary().holds
+
+
+def test_reinstall_keeps_the_installation_as_the_backup_and_says_what_goes():
+    cfg = cfg_of("<primary-disk>sda</primary-disk>", '<installation mode="reinstall">')
+    p = make_plan(cfg, installed_machine(), FIXED_IDS)
+    assert p.primary().holds == SDA_HOLDS[1:]       # the installation survives in partition 2
+
+
+def test_a_preserved_first_partition_is_not_reported_as_lost():
+    from installer.machine import Partition
+    m = machine("bios-1disk")
+    m.disks[0].table = "gpt"
+    m.disks[0].partitions = [Partition(1, MIB, 100 * MIB, type="de", fstype="vfat", label="DellUtility"),
+                             Partition(2, 101 * MIB, GIB, fstype="ext4", label="old")]
+    p = make_plan(cfg_of("<primary-disk>sda</primary-disk>"), m, FIXED_IDS)
+    assert p.primary().holds == ["ext4 file system labelled old (partition 2)",
+                                 "a partition table (GPT, 2 partitions)"]
+
+
+def test_upgrade_and_restore_erase_nothing_and_name_nothing():
+    for example in ("upgrade", "restore"):
+        p = plan_of(example, "installed-bios")
+        assert p.primary().holds == [] and not any("ERASED" in w for w in p.warnings)
+
+
+def test_install_dry_run_shows_the_losses_on_the_console_in_events_and_log(tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+    (tmp_path / "m.json").write_text(installed_machine().to_json())
+    (tmp_path / "a.xml").write_text(xml("<primary-disk>sda</primary-disk><guest-disk>sdb</guest-disk>"))
+    events, log = tmp_path / "events.jsonl", tmp_path / "installer.log"
+    res = subprocess.run([sys.executable, "-m", "installer", "--log", str(log), "install", str(tmp_path / "a.xml"),
+                          "--machine", str(tmp_path / "m.json"), "--dry-run", "--events", str(events)],
+                         cwd=ROOT, capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    want = "primary disk /dev/sda will be ERASED, destroying an installation of Xenhost 8.3.0"
+    assert f"WARNING: {want}" in res.stderr
+    warnings = [e for e in map(json.loads, events.read_text().splitlines()) if e["type"] == "warning"]
+    assert any(e["step"] == "plan" and e["message"].startswith(want) for e in warnings)
+    assert f"WARNING installer.engine: plan: {want}" in log.read_text()
+
+
+# -- guest disks are a set, as in XCP-ng --------------------------------------------------------------
+
+def test_primary_disk_named_again_as_guest_disk_by_id_puts_the_sr_on_it():
+    cfg = cfg_of('<primary-disk guest-storage="no">sda</primary-disk>'
+                 "<guest-disk>disk/by-id/ata-QEMU_HARDDISK_QM00001</guest-disk>")
+    p = make_plan(cfg, machine("uefi-3disks"), FIXED_IDS)
+    assert [(d.path, d.role) for d in p.disks] == [("/dev/sda", "primary")]
+    assert p.sr.devices == ["/dev/sda3"] and p.primary().part("sr") is not None
+    assert p.warnings == ["guest disk /dev/disk/by-id/ata-QEMU_HARDDISK_QM00001 is the primary disk /dev/sda: "
+                          "as in XCP-ng, this puts the local SR on the primary disk, overriding "
+                          "guest-storage=\"no\""]
+
+
+def test_a_guest_disk_reached_twice_is_used_once():
+    cfg = cfg_of('<primary-disk>sda</primary-disk><guest-disk>sdb</guest-disk>'
+                 '<guest-disk><match serial="QM00002"/></guest-disk>')
+    p = make_plan(cfg, machine("uefi-3disks"), FIXED_IDS)
+    assert [(d.path, d.role) for d in p.disks] == [("/dev/sda", "primary"), ("/dev/sdb", "guest")]
+    assert p.sr.devices == ["/dev/sda3", "/dev/sdb1"]
+    assert p.warnings == ["guest disk disk matching serial=QM00002 is /dev/sdb, already a guest disk; it is "
+                          "used once, as in XCP-ng"]
+
+
+def test_raid_member_reached_as_guest_disk_stays_an_error():
+    cfg, _ = parse_file(EXAMPLES / "raid1.xml")
+    from installer.config import DiskRef
+    m = machine("raid-2disks")
+    cfg.guest_disks = [DiskRef(path="/dev/disk/by-id/" + m.disks[1].by_id[0])]
+    assert f"guest disk {m.disks[1].path} is already used as RAID member" in problems_of(cfg, "raid-2disks")
+
+
+# -- <bootloader location="partition"> -----------------------------------------------------------------
+
+def test_bootloader_on_the_root_partition_is_planned_and_warned_on_bios():
+    p = make_plan(cfg_of('<primary-disk>sda</primary-disk><bootloader location="partition"/>'),
+                  machine("bios-1disk"), FIXED_IDS)
+    step = next(s for s in p.steps if s.name == "bootloader")
+    assert step.actions[0] == ("install GRUB for BIOS: boot code on /dev/sda1 (its first sector; the MBR of "
+                               "/dev/sda is not written), core image in /dev/sda4")
+    assert p.warnings == ['<bootloader location="partition">: GRUB\'s boot code goes into the first sector '
+                          "of the root partition /dev/sda1, and the boot code in the MBR of /dev/sda is left "
+                          "as it is: the host boots only if another boot loader chainloads that partition"]
+
+
+def test_bootloader_location_is_irrelevant_on_uefi():
+    p = make_plan(cfg_of('<primary-disk>sda</primary-disk><bootloader location="partition"/>'),
+                  machine("uefi-3disks"), FIXED_IDS)
+    assert p.warnings == ['<bootloader location="partition"> has no effect on UEFI: GRUB goes into the EFI '
+                          "system partition whatever the location"]
+    assert "install GRUB for UEFI" in next(s for s in p.steps if s.name == "bootloader").actions[0]

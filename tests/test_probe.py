@@ -133,3 +133,94 @@ def test_an_installation_is_read_without_mounting(tmp_path, stamps, booted):
     subprocess.run(["mkfs.ext4", "-q", "-F", "-d", str(root), str(image)], check=True)
     found = installation_details(str(image), "sda")
     assert (found.product, found.version, found.booted) == ("Xenhost", "0.0.9", booted)
+
+
+def fake_sysfs_disk(root, name: str, partitions: list[str], holders: dict[str, list[str]]):
+    """A sysfs-like block device directory: <name>/<part>/ per partition, holders/ where given."""
+    sysdir = root / name
+    (sysdir / "holders").mkdir(parents=True)
+    (sysdir / "queue").mkdir()            # sysfs has other entries too, not partitions
+    for part in partitions:
+        (sysdir / part / "holders").mkdir(parents=True)
+    for node, held_by in holders.items():
+        for holder in held_by:
+            (sysdir / node / "holders" / holder if node != name else sysdir / "holders" / holder).mkdir()
+    return sysdir
+
+
+@pytest.mark.parametrize("target,media", [("/run/live/medium", True), ("/run/live/findiso", True),
+                                          ("/run/install/media", True), ("/cdrom", True),
+                                          ("/mnt/usb", False), ("/run/live/medium/sub", False)])
+def test_usage_recognises_the_installer_media_mounts(tmp_path, target, media):
+    from installer.probe import _usage
+    sysdir = fake_sysfs_disk(tmp_path, "sdb", ["sdb1", "sdb2"], {"sdb2": ["dm-0"]})
+    reasons, is_media = _usage("sdb", sysdir, {"/dev/sdb1": [target], "/dev/sda1": ["/"]}, {"/dev/sdb3"})
+    assert is_media is media
+    assert sorted(reasons) == [f"/dev/sdb1 is mounted at {target}",
+                               "/dev/sdb2 is held by dm-0 (LVM, RAID or device-mapper)"]
+
+
+def test_usage_of_an_idle_disk(tmp_path):
+    from installer.probe import _usage
+    sysdir = fake_sysfs_disk(tmp_path, "sdc", ["sdc1"], {})
+    assert _usage("sdc", sysdir, {"/dev/sdb1": ["/run/live/medium"]}, {"/dev/sdb2"}) == ([], False)
+
+
+def test_live_usb_stick_mounted_by_live_boot_is_the_installer_media(loopdev):
+    """live-boot mounts the stick we booted from at /run/live/medium: it is the installer media, and
+    the plan and the wizard say so (before, it was only 'in use')."""
+    from installer import offers
+    medium = "/run/live/medium"
+    if os.path.ismount(medium):
+        pytest.skip(f"{medium} is mounted on this machine already")
+    dev = loopdev("64M")
+    subprocess.run(["mkfs.ext4", "-q", "-L", "XENHOST", dev], check=True)
+    made = [d for d in ("/run/live", medium) if not os.path.isdir(d)]
+    for d in made:
+        os.mkdir(d)
+    subprocess.run(["mount", "-o", "ro", dev, medium], check=True)
+    try:
+        d = probe(only=[os.path.basename(dev)]).disks[0]
+    finally:
+        subprocess.run(["umount", medium], check=True)
+        for path in reversed(made):
+            os.rmdir(path)
+    assert d.install_media is True and d.in_use == [f"{dev} is mounted at {medium}"]
+    assert offers._blocker(d, 0) == "holds the installer media"
+
+
+def test_volume_groups_and_their_lv_counts_are_read_from_lvm_metadata(loopdev, tmp_path):
+    """A VG over a partition of one disk and the whole of another, with 3 LVs written into its
+    metadata (vgcfgrestore: no device-mapper here, nothing is activated): the probe names the VG and
+    counts its LVs on both, and the description of either disk says what else the VG spans."""
+    from installer import offers
+    first, second = loopdev("1G"), loopdev("256M")
+    subprocess.run(["sgdisk", "--new=1:1M:+512M", f"--typecode=1:{layout.GUID['lvm']}", first],
+                   check=True, capture_output=True)
+    subprocess.run(["partx", "-a", first], check=True, capture_output=True)
+    part = first + "p1"
+    lvm = ["--devices", part, "--devices", second]
+    vg = f"VG_probe{os.getpid()}"
+    try:
+        subprocess.run(["pvcreate", "-q", *lvm, part, second], check=True, capture_output=True)
+        subprocess.run(["vgcreate", "-q", "--autobackup", "n", *lvm, vg, part, second], check=True,
+                       capture_output=True)
+        backup = tmp_path / "vg.txt"
+        subprocess.run(["vgcfgbackup", "-q", *lvm, "-f", backup, vg], check=True, capture_output=True)
+        text = backup.read_text()
+        lvs = "".join(f'lv{i} {{\nid = "aaaaaa-aaaa-aaaa-aaaa-aaaa-aaaa-aaaaa{i}"\nstatus = ["READ", "WRITE", '
+                      f'"VISIBLE"]\nsegment_count = 1\nsegment1 {{\nstart_extent = 0\nextent_count = 1\n'
+                      f'type = "striped"\nstripe_count = 1\nstripes = ["pv0", {i}]\n}}\n}}\n' for i in range(3))
+        end = text.rindex("}")
+        backup.write_text(text[:end] + "logical_volumes {\n" + lvs + "}\n" + text[end:])
+        subprocess.run(["vgcfgrestore", *lvm, "-f", backup, vg], check=True, capture_output=True)
+        m = probe(only=[os.path.basename(first), os.path.basename(second)])
+    finally:
+        subprocess.run(["vgremove", "-f", *lvm, vg], capture_output=True)
+        subprocess.run(["partx", "-d", first], capture_output=True)
+    one, two = m.disks
+    assert (one.partitions[0].vg, one.partitions[0].lv_count) == (vg, 3)
+    assert (two.vg, two.lv_count, two.signatures) == (vg, 3, ["LVM2_member"])
+    assert offers.describe(offers.holdings(two, m)) == (
+        f"volume group {vg} with 3 logical volumes (the whole disk; it also spans {first} partition 1)")
+    assert machine_mod.from_dict(json.loads(m.to_json())).disks[1].vg == vg    # recorded machines keep it

@@ -31,6 +31,8 @@ def test_examples_validate(path):
     '<installation><primary-disk guest-storage="maybe">sda</primary-disk></installation>',
     '<installation mode="clean"/>',
     '<restore><hostname>x</hostname></restore>',
+    '<installation existing-data="keep"/>',
+    '<restore existing-data="refuse"/>',
 ])
 def test_schema_rejects(tmp_path, body):
     f = tmp_path / "bad.xml"
@@ -44,3 +46,13 @@ def test_schema_and_parser_know_the_same_names():
     rng_attrs = set(re.findall(r'<attribute name="([^"]+)"', text))
     assert rng_elements == set(ELEMENTS)
     assert rng_attrs == {a for spec in ELEMENTS.values() for a in spec.attrs}
+
+
+@needs_xmllint
+@pytest.mark.parametrize("word", ["erase", "refuse"])
+def test_schema_accepts_existing_data(tmp_path, word):
+    f = tmp_path / "ok.xml"
+    text = (EXAMPLES / "fresh-dhcp.xml").read_text()
+    f.write_text(text.replace("<installation", f'<installation existing-data="{word}"', 1))
+    res = xmllint(f)
+    assert res.returncode == 0, res.stderr

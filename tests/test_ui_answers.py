@@ -59,3 +59,27 @@ def test_an_answer_a_screen_refuses_stops_the_run(tmp_path):
                           "--answers", str(bad), "--out", str(tmp_path)], cwd=ROOT, capture_output=True, text=True)
     assert res.returncode == 1
     assert "screen 'network' refused its answers" in res.stderr and "192.0.2.300" in res.stderr
+
+
+def test_the_saved_answer_file_keeps_no_url_credentials_and_is_private(tmp_path):
+    with open(os.path.join(HERE, "answers", "uefi-3disks-static.toml")) as f:
+        text = f.read()
+    url = "http://operator:s3cr/et@192.0.2.5/tree?access_token=tok-123456"
+    assert 'location = "' in text
+    lines = [f'location = "{url}"' if line.startswith("location = ") else line for line in text.splitlines()]
+    answers = tmp_path / "creds.toml"
+    answers.write_text("\n".join(lines) + "\n")
+    m = machine.load(os.path.join(HERE, "machines", "uefi-3disks.json"))
+    run = tmp_path / "run"
+    run.mkdir()
+    stale = run / "answerfile.xml"
+    stale.write_text("an earlier run's file")
+    os.chmod(stale, 0o644)
+    backend = DryRunBackend(m, str(run))
+    app = App(m, backend)
+    drive.run_answers(app, drive.load_answers(str(answers)))
+    assert app.config.sources[0].location == url          # the install itself uses the real URL
+    saved = open(backend.saved_answerfile).read()
+    assert "s3cr/et" not in saved and "tok-123456" not in saved
+    assert "192.0.2.5/tree" in saved
+    assert os.stat(backend.saved_answerfile).st_mode & 0o777 == 0o600

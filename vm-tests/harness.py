@@ -78,11 +78,18 @@ class VM:
                 "-chardev", f"socket,id=ser0,path={self.serial_sock},server=on,wait=off,logfile={self.serial_log}",
                 "-serial", "chardev:ser0", "-no-reboot",
                 "-qmp", f"unix:{self.qmp_sock},server=on,wait=off",
-                "-drive", f"file={self.disk},format=raw,if=virtio",
+                *(("-drive", f"file={self.disk},format=raw,if=none,id=disk0") if self.netboot else
+                  ("-drive", f"file={self.disk},format=raw,if=virtio")),
                 *[a for d in self.extra_disks for a in ("-drive", f"file={d},format=raw,if=virtio")],
                 "-netdev", f"user,id=net0,restrict=on,hostfwd=tcp:127.0.0.1:{self.ssh_port}-:22{fwd}{tftp}",
                 # network boot first (SeaBIOS and OVMF both honour bootindex)
                 "-device", "virtio-net-pci,netdev=net0" + (",bootindex=0" if self.netboot else "")]
+        if self.netboot:
+            # then the disk, as on a machine set to boot from the network first: OVMF connects only
+            # the devices in QEMU's boot order, so a disk without a bootindex is not there for a
+            # network boot loader to fall back to (created after the NIC: the same PCI slots as
+            # without netboot)
+            argv += ["-device", "virtio-blk-pci,drive=disk0,bootindex=1"]
         if self.cdrom:
             argv += ["-drive", f"file={self.cdrom},media=cdrom,readonly=on", "-boot", "order=dc"]
         if self.firmware == "uefi":

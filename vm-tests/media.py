@@ -13,6 +13,7 @@ import re
 import shutil
 import socket
 import subprocess
+import sys
 import threading
 import time
 
@@ -36,7 +37,15 @@ class _Quiet(http.server.SimpleHTTPRequestHandler):
 def _build(what: str) -> str:
     res = subprocess.run(["/usr/bin/python3", "image/build.py", what], cwd=ROOT, capture_output=True, text=True)
     assert res.returncode == 0, res.stderr[-3000:]
-    return res.stdout.split()[-1]
+    return in_use(res.stdout.split()[-1])
+
+
+def in_use(path: str) -> str:
+    """Hold a cached build in use for the rest of this test run: no other build prunes it."""
+    if ROOT not in sys.path:
+        sys.path.insert(0, ROOT)
+    from installer import cachelock
+    return cachelock.use(path)
 
 
 @pytest.fixture(scope="module")
@@ -186,11 +195,14 @@ def run_install(vm: VM, timings: dict[str, float]) -> None:
 
 @contextlib.contextmanager
 def booted_host(name: str, disk: str, firmware: str, key: str, hostname: str, address: str,
-                timings: dict[str, float], extra_disks: list[str] | None = None):
+                timings: dict[str, float], extra_disks: list[str] | None = None,
+                netboot: tuple[str, str] | None = None, guestfwd: list[str] | None = None):
     """Boot the installed disk to HOST READY and check it over SSH as the install-to-disk scenarios
     do (Xen 4.20, hostname, management address, the local SR); yields ssh(command) -> stdout for
-    the scenario's own checks, and stops the VM after."""
-    host = VM("host", disk, firmware, os.path.join(ARTIFACTS, name), extra_disks=extra_disks)
+    the scenario's own checks, and stops the VM after. With netboot, the machine network boots
+    first (the disk next), as one that falls through to network boot."""
+    host = VM("host", disk, firmware, os.path.join(ARTIFACTS, name), extra_disks=extra_disks,
+              netboot=netboot, guestfwd=guestfwd)
     try:
         m = host.boot_until(r"HOST READY: xen=(\S+) hostname=(\S+) management=(\S+) address=(\S+)", BOOT_TIMEOUT)
         timings["first boot to host ready"] = time.monotonic() - host.started

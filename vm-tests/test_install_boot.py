@@ -36,7 +36,8 @@ def built():
                          cwd=ROOT, capture_output=True, text=True)
     assert res.returncode == 0, f"image build failed:\n{res.stderr[-3000:]}"
     env, product = res.stdout.split()
-    return {"env": env, "product": product}
+    from installer import cachelock   # held in use for the session: no other build prunes them
+    return {"env": cachelock.use(env), "product": cachelock.use(product)}
 
 
 @pytest.fixture(scope="session")

@@ -20,7 +20,7 @@ import time
 import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from media import (SERVER, answerfile, blank_disk, boot_iso, booted_host, copy_tree, iso,  # noqa: E402,F401
+from media import (SERVER, answerfile, blank_disk, boot_iso, booted_host, copy_tree, in_use, iso,  # noqa: E402,F401
                    nfs_server, record, run_install, ssh_key, www)
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="vm-tests need root (image builds)")
@@ -47,7 +47,8 @@ def test_iso_uefi_static_two_disks_over_nfs(iso, www, nfs_server, ssh_key, tmp_p
     _root, port = www
     export, nfs_port = nfs_server
     hostname = "xh-iso-uefi.vm-test.invalid"
-    copy_tree(os.path.join(os.path.dirname(iso), "..", "..", "product", "current"), str(export / "tree"))
+    copy_tree(in_use(os.path.realpath(os.path.join(os.path.dirname(iso), "..", "..", "product", "current"))),
+              str(export / "tree"))
     (export / "a.xml").write_text(answerfile(ssh_key[1], hostname, STATIC, extra="<guest-disk>vdb</guest-disk>",
                                              source=f'<source type="nfs">{SERVER}:/export/tree</source>'))
     disk = blank_disk(str(tmp_path / "disk.img"))

@@ -12,6 +12,7 @@ import time
 IMAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PROJECT_DIR = os.path.dirname(IMAGE_DIR)
 sys.path.insert(0, PROJECT_DIR)   # the builds share the installer's product identity and helpers
+from installer import cachelock  # noqa: E402
 from installer.envchroot import CACHE  # noqa: E402  (outside the checkout; the installer reads it too)
 from installer.tree import sha256 as file_sha256  # noqa: E402,F401
 
@@ -64,13 +65,28 @@ def tree_bytes(path: str) -> list[bytes]:
 
 def cached(kind: str, key: str, result: str, what: str, force: bool) -> tuple[str, str, bool]:
     """(build dir, result path, done): a finished build of these inputs is reused and published;
-    otherwise the build dir is emptied for a new build, which ends with finished()."""
+    otherwise the build dir is emptied for a new build, which ends with finished().
+
+    One process at a time builds a kind (the others wait, then reuse its build); the build is held
+    in use by this process until it ends (installer/cachelock.py has the locks and their order)."""
     base = os.path.join(CACHE, kind, key)
     out = os.path.join(base, result)
-    if os.path.exists(os.path.join(base, "complete")) and not force:
+    os.makedirs(os.path.dirname(base), exist_ok=True)
+    _lock_kind(kind, what)
+    lock = cachelock.build_lock(kind, key)
+    if not force and cachelock.acquire(lock, exclusive=False) and cachelock.is_complete(kind, key):
         say(f"{what} {key} is up to date")
         publish(kind, key, out)
+        cachelock.release(cachelock.kind_lock(kind))
         return base, out, True
+    # unfinished (a builder was killed: its locks died with it) or forced: rebuilt in place, which
+    # must wait for the users of a finished build of the same key to let go
+    deadline = time.monotonic() + REBUILD_WAIT
+    while not cachelock.acquire(lock, exclusive=True, wait=False):
+        if time.monotonic() > deadline:
+            raise SystemExit(f"cannot rebuild the {what} {key}: another process is using it "
+                             f"(shared lock on {lock}); try again when it has finished")
+        time.sleep(0.2)
     shutil.rmtree(base, ignore_errors=True)
     os.makedirs(base)
     _STARTED[kind] = time.monotonic()
@@ -78,12 +94,25 @@ def cached(kind: str, key: str, result: str, what: str, force: bool) -> tuple[st
 
 
 _STARTED: dict[str, float] = {}
+REBUILD_WAIT = 10.0   # seconds; users of an unfinished build only hold it while they look at it
+
+
+def _lock_kind(kind: str, what: str) -> None:
+    path = cachelock.kind_lock(kind)
+    if not cachelock.acquire(path, exclusive=True, wait=False):
+        say(f"waiting for another process building the {what} ({path})")
+        cachelock.acquire(path, exclusive=True)
 
 
 def finished(kind: str, key: str, base: str, out: str) -> str:
-    with open(os.path.join(base, "complete"), "w") as f:   # holds the build time, for the report
+    """Mark the build complete (the marker is written last, atomically), keep it in use, publish."""
+    tmp = os.path.join(base, cachelock.MARKER + ".tmp")
+    with open(tmp, "w") as f:   # holds the build time, for the report
         f.write(f"{time.monotonic() - _STARTED.pop(kind, time.monotonic()):.1f}\n")
+    os.replace(tmp, os.path.join(base, cachelock.MARKER))
+    cachelock.acquire(cachelock.build_lock(kind, key), exclusive=False)   # other builders are locked out
     publish(kind, key, out)
+    cachelock.release(cachelock.kind_lock(kind))
     return out
 
 
@@ -133,11 +162,25 @@ def publish(kind: str, key: str, path: str) -> None:
     prune(kind, key)
 
 
-def prune(kind: str, keep: str) -> None:
-    """Drop older builds of this kind: each is hundreds of MB and nothing points at it any more."""
+def prune(kind: str, keep: str) -> list[str]:
+    """Drop other builds of this kind (each is hundreds of MB and nothing points at it any more),
+    except those another process is using or building; returns the keys removed."""
     base = os.path.join(CACHE, kind)
-    for name in os.listdir(base):
+    keys = {name[:-len(".lock")] if name.endswith(".lock") else name for name in os.listdir(base)
+            if not name.startswith(".") and name not in ("current", "current.new")}
+    removed = []
+    for name in sorted(keys - {keep}):
         full = os.path.join(base, name)
-        if name not in (keep, "current") and not os.path.islink(full) and os.path.isdir(full):
+        if os.path.islink(full) or (os.path.exists(full) and not os.path.isdir(full)):
+            continue
+        lock = cachelock.build_lock(kind, name)
+        if cachelock.holds(lock) or not cachelock.acquire(lock, exclusive=True, wait=False):
+            say(f"keeping the older {kind} build {name}: it is in use or being built")
+            continue
+        if os.path.isdir(full):
             say(f"removing the older {kind} build {name}")
             shutil.rmtree(full, ignore_errors=True)
+        os.unlink(lock)   # while still locked: a process waiting on it sees it was removed
+        cachelock.release(lock)
+        removed.append(name)
+    return removed

@@ -46,7 +46,9 @@ def build(force: bool = False) -> str:
                ['mkdir -p "$1/usr/share/xenhost/keys" "$1/opt/xenhost" "$1/run/install/media" '
                 '"$1/run/install/out"',
                 f"upload {signing.PUBLIC} /{KEY_IN_ENV}",
-                f"upload {os.path.join(SRC, 'lvm-noudev.conf')} /etc/lvm/lvm-noudev.conf"],
+                f"upload {os.path.join(SRC, 'lvm-noudev.conf')} /etc/lvm/lvm-noudev.conf",
+                # sshd runs only for sshpassword=, with keys made on the machine (installer/debugssh.py)
+                'chroot "$1" systemctl disable ssh.service && rm -f "$1"/etc/ssh/ssh_host_*'],
                tmp, mirror.derive().sources(), dpkg_excludes=EXCLUDES,
                essential_hooks=(XZ_INITRD,))
     # blivet: pure Python wheel, verified by hash above, unpacked into Debian's shared dist-packages

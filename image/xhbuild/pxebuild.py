@@ -6,11 +6,17 @@ and HTTP (the live squashfs, the product tree), with sample boot configs for pxe
   grub/i386-pc/core.0 grub/x86_64-efi/core.efi    GRUB network boot (boot file per firmware kind)
   grub/grub.cfg
   xenhost.ipxe                                    iPXE script (chain http://SERVER/xenhost/xenhost.ipxe)
+  per-host/                                       one host's unattended install (see below)
   vmlinuz initrd.img filesystem.squashfs          the live installer system
   tree/                                           the product tree (<source type="url">.../tree</source>)
 
 The configs say http://SERVER/xenhost: the operator replaces SERVER with the HTTP server that serves
 this directory at /xenhost/ (README.txt).
+
+Every sample boots the local disk unless told otherwise: a machine that falls through to network
+boot must never be erased. An install is chosen by hand (a label or menu entry), or for one host by
+a per-host file (per-host/: pxelinux.cfg/01-MAC, grub/grub.cfg-01-MAC, hosts/MAC.ipxe) that the
+boot server removes when the host's installation-complete hook reports back (report-installed.sh).
 """
 from __future__ import annotations
 
@@ -25,46 +31,161 @@ BASE = "http://SERVER/xenhost"
 PXELINUX = ("/usr/lib/PXELINUX/pxelinux.0", "/usr/lib/syslinux/modules/bios/ldlinux.c32")
 LIVE = f"boot=live fetch={BASE}/filesystem.squashfs ethdevice=eth0 net.ifnames=0"
 CONSOLES = "console=tty0 console=ttyS0,115200"
-ENTRIES = (   # (label, title, installer arguments); the first is the default
-    ("unattended", "unattended install (answer file over HTTP)", f"answerfile={BASE}/answerfile.xml"),
+# the NIC the machine network booted from, as pxelinux's IPAPPEND 2 says it (GRUB spells the MAC
+# with colons): report-installed.sh reads it; for the kernel, an unknown parameter
+BOOTIF = {"grub": "BOOTIF=01-${net_default_mac}", "ipxe": "BOOTIF=01-${mac:hexhyp}"}
+LOCAL = ("local", "boot from local disk")   # the default of every sample
+ENTRIES = (   # (label, title, installer arguments): chosen by hand only, never by a timeout
+    ("unattended", "unattended install (ERASES the disks its answer file names)",
+     f"answerfile={BASE}/answerfile.xml"),
     ("interactive", "install (interactive)", ""),
     ("rescue", "rescue shell", "systemd.unit=rescue.target"),
 )
+# per-host files: MAC is the host's MAC address in lower case with hyphens (52-54-00-12-34-56), the
+# form pxelinux (01-MAC), GRUB (grub.cfg-01-MAC) and iPXE (${mac:hexhyp}) look up
+HOST_ANSWERFILE = f"{BASE}/hosts/MAC.xml"
+HOST_ENTRY = ("unattended", "unattended install of this host (ERASES the disks its answer file names)",
+              f"answerfile={HOST_ANSWERFILE}")
+REPORT_URL = f"{BASE}/installed"
 
 
-def _args(extra: str) -> str:
-    return " ".join(a for a in (LIVE, CONSOLES, extra) if a)
+def _args(extra: str, bootif: str = "") -> str:
+    return " ".join(a for a in (LIVE, CONSOLES, bootif, extra) if a)
+
+
+def _pxelinux_entry(label: str, title: str, extra: str) -> list[str]:
+    return [f"LABEL {label}", f"  # {PRODUCT.brand} {PRODUCT.version}: {title}", "  KERNEL vmlinuz",
+            "  INITRD initrd.img", f"  APPEND {_args(extra)}", "  IPAPPEND 2", ""]
 
 
 def pxelinux_cfg() -> str:
     p = PRODUCT
-    out = [f"SAY {p.brand} {p.version} network installer: type a label (or wait 5 s for "
-           f"'{ENTRIES[0][0]}'); labels: {' '.join(e[0] for e in ENTRIES)}",
-           "SERIAL 0 115200", f"DEFAULT {ENTRIES[0][0]}", "PROMPT 1", "TIMEOUT 50", ""]
-    for label, title, extra in ENTRIES:
-        out += [f"LABEL {label}", f"  # {p.brand} {p.version}: {title}", "  KERNEL vmlinuz",
-                "  INITRD initrd.img", f"  APPEND {_args(extra)}", "  IPAPPEND 2", ""]
+    out = ["SERIAL 0 115200",    # the boot: prompt on the serial console too (SAY: on the screen only)
+           f"SAY {p.brand} {p.version} network installer: boots the local disk in 5 s; to install, "
+           f"type a label: {' '.join(e[0] for e in ENTRIES)}",
+           f"DEFAULT {LOCAL[0]}", "PROMPT 1", "TIMEOUT 50", "",
+           "# A machine that falls through to network boot must keep its data: the default returns",
+           "# to the BIOS, which boots the next device. One host installs unattended when it has its",
+           "# own pxelinux.cfg/01-<mac> (per-host/pxelinux.cfg-01-MAC, docs/media.md).",
+           f"LABEL {LOCAL[0]}", f"  # {p.brand} {p.version}: {LOCAL[1]}", "  LOCALBOOT 0", ""]
+    for entry in ENTRIES:
+        out += _pxelinux_entry(*entry)
     return "\n".join(out)
+
+
+def pxelinux_host_cfg() -> str:
+    """pxelinux.cfg/01-MAC: this host installs at once (pxelinux reads it instead of default)."""
+    return "\n".join([
+        "# pxelinux.cfg/01-MAC: this host only, unattended install at once; the boot server removes",
+        "# this file when the host reports its installation complete (docs/media.md)",
+        "SERIAL 0 115200", f"DEFAULT {HOST_ENTRY[0]}", "", *_pxelinux_entry(*HOST_ENTRY)])
+
+
+_GRUB_HEAD = ["insmod all_video",    # else no framebuffer on UEFI
+              "serial --unit=0 --speed=115200",
+              "terminal_input console serial", "terminal_output console serial", ""]
+
+
+def _grub_entry(title: str, extra: str, entry_id: str) -> list[str]:
+    # files come from the TFTP server GRUB was loaded from
+    return [f'menuentry "{PRODUCT.brand} {PRODUCT.version}: {title}" --id {entry_id} {{',
+            f"\tlinux /vmlinuz {_args(extra, BOOTIF['grub'])}", "\tinitrd /initrd.img", "}", ""]
 
 
 def grub_cfg() -> str:
     p = PRODUCT
-    out = ["set timeout=5", "set default=0", "insmod all_video",    # else no framebuffer on UEFI
-           "serial --unit=0 --speed=115200",
-           "terminal_input console serial", "terminal_output console serial", ""]
-    for _label, title, extra in ENTRIES:   # files come from the TFTP server GRUB was loaded from
-        out += [f'menuentry "{p.brand} {p.version}: {title}" {{',
-                f"\tlinux /vmlinuz {_args(extra)}", "\tinitrd /initrd.img", "}", ""]
+    title = f"{p.brand} {p.version}: {LOCAL[1]}"
+    out = ["set timeout=5", f"set default={LOCAL[0]}", *_GRUB_HEAD,
+           "# A machine that falls through to network boot must keep its data: the default boots the",
+           "# local disk. One host installs unattended when it has its own grub.cfg-01-<mac>, which",
+           "# GRUB reads instead of this file (per-host/grub.cfg-01-MAC, docs/media.md).",
+           'if [ "$grub_platform" = efi ]; then',
+           # GRUB's exit returns EFI_SUCCESS, on which OVMF (EDK2) shows its boot menu instead of
+           # trying the next boot option: start the disk's own boot loader, by its removable path
+           f'menuentry "{title}" --id {LOCAL[0]} {{',
+           "\tinsmod part_gpt", "\tinsmod part_msdos", "\tinsmod fat",   # not loaded on demand
+           "\tif search --no-floppy --file --set=root /EFI/BOOT/BOOTX64.EFI; then",
+           "\t\tchainloader /EFI/BOOT/BOOTX64.EFI",
+           "\telse",
+           "\t\techo \"no EFI/BOOT/BOOTX64.EFI on any disk: back to the firmware\"",
+           "\t\texit",
+           "\tfi",
+           "}",
+           "else",
+           # on BIOS, GRUB's exit reboots (into network boot again): chain the first disk's MBR
+           f'menuentry "{title}" --id {LOCAL[0]} {{',
+           "\tinsmod biosdisk", "\tset root=(hd0)", "\tchainloader +1", "}",
+           "fi", ""]
+    for label, title, extra in ENTRIES:
+        out += _grub_entry(title, extra, label)
     return "\n".join(out)
+
+
+def grub_host_cfg() -> str:
+    """grub/grub.cfg-01-MAC: this host installs at once (GRUB reads it instead of grub.cfg)."""
+    return "\n".join([
+        "# grub.cfg-01-MAC: this host only, unattended install at once; the boot server removes this",
+        "# file when the host reports its installation complete (docs/media.md)",
+        "set timeout=0", f"set default={HOST_ENTRY[0]}", *_GRUB_HEAD,
+        *_grub_entry(HOST_ENTRY[1], HOST_ENTRY[2], HOST_ENTRY[0])])
+
+
+def _ipxe_boot(extra: str) -> list[str]:
+    return [f"kernel {BASE}/vmlinuz initrd=initrd.img {_args(extra, BOOTIF['ipxe'])}", f"initrd {BASE}/initrd.img",
+            "boot"]
 
 
 def ipxe_script() -> str:
     p = PRODUCT
-    label, title, extra = ENTRIES[0]
+    out = ["#!ipxe",
+           f"# {p.brand} {p.version} network installer. A machine that falls through to network boot must",
+           "# keep its data: this boots the local disk unless the host has its own script",
+           "# hosts/<mac>.ipxe (per-host/MAC.ipxe, docs/media.md) or an install is chosen from the menu.",
+           "dhcp",
+           f"chain --autofree {BASE}/hosts/${{mac:hexhyp}}.ipxe || goto menu",
+           ":menu", f"menu {p.brand} {p.version} network installer",
+           f"item {LOCAL[0]} {LOCAL[1]}"]
+    out += [f"item {label} {title}" for label, title, _extra in ENTRIES]
+    out += [f"choose --default {LOCAL[0]} --timeout 5000 target || goto {LOCAL[0]}", "goto ${target}", "",
+            f":{LOCAL[0]}", "# back to the firmware, which boots the next device", "exit 1", ""]
+    for label, _title, extra in ENTRIES:
+        out += [f":{label}", *_ipxe_boot(extra), ""]
+    return "\n".join(out)
+
+
+def ipxe_host_script() -> str:
+    """hosts/MAC.ipxe over HTTP: this host installs at once (xenhost.ipxe chains it)."""
     return "\n".join([
-        "#!ipxe", f"# {p.brand} {p.version}: {title}. Edit answerfile= for your host.",
-        "dhcp", f"kernel {BASE}/vmlinuz initrd=initrd.img {_args(extra)}",
-        f"initrd {BASE}/initrd.img", "boot", ""])
+        "#!ipxe", "# hosts/MAC.ipxe: this host only, unattended install at once; the boot server removes",
+        "# this file when the host reports its installation complete (docs/media.md)",
+        *_ipxe_boot(HOST_ENTRY[2]), ""])
+
+
+def report_hook() -> str:
+    """An installation-complete hook: tells the boot server this host is done (either way), so that
+    the server removes its per-host boot file and the next network boot falls to the local disk."""
+    return "\n".join([
+        "#!/bin/sh",
+        "# installation-complete hook: $1 is 0 on success, 1 on failure. Reports it for this host's MAC",
+        "# to the boot server, which removes the host's per-host boot file.",
+        "set -eu",
+        "# the NIC the machine network booted from: BOOTIF=01-<mac> on the boot line (the samples put",
+        "# it there), else the first NIC with an IPv4 address (there may be no default route)",
+        "mac=$(tr ' ' '\\n' < /proc/cmdline | sed -n 's/^BOOTIF=01-//p' | tr 'A-F:' 'a-f-' | head -n 1)",
+        "if [ -z \"$mac\" ]; then",
+        "    dev=$(ip -o -4 addr show scope global | sed -n '1s/^[0-9]*: \\([^ ]*\\) .*/\\1/p')",
+        "    mac=$(tr : - < \"/sys/class/net/${dev:?no NIC with an IPv4 address}/address\")",
+        "fi",
+        f"curl -fsS --max-time 20 --retry 3 -X POST -d \"status=$1\" \"{REPORT_URL}/$mac\"",
+        ""])
+
+
+PER_HOST = {   # per-host/<name>: where the operator puts a copy for one host (MAC filled in)
+    "pxelinux.cfg-01-MAC": (pxelinux_host_cfg, "TFTP pxelinux.cfg/01-MAC"),
+    "grub.cfg-01-MAC": (grub_host_cfg, "TFTP grub/grub.cfg-01-MAC"),
+    "MAC.ipxe": (ipxe_host_script, "HTTP xenhost/hosts/MAC.ipxe"),
+    "report-installed.sh": (report_hook, "HTTP; <script stage=\"installation-complete\" type=\"url\">"),
+}
 
 
 README = """{brand} {version} network installer
@@ -78,6 +199,17 @@ Serve this directory twice:
     points at the product tree in tree/).
 Replace SERVER in pxelinux.cfg/default, grub/grub.cfg and xenhost.ipxe with that server's address.
 
+Every sample boots the LOCAL DISK after its timeout: a machine that falls through to network boot
+keeps its data. To install, choose an entry by hand (pxelinux: type its label; GRUB and iPXE: the
+menu), or give one host its own boot file, which starts its unattended install at once:
+  per-host/pxelinux.cfg-01-MAC  ->  TFTP pxelinux.cfg/01-<mac>      (mac as 52-54-00-12-34-56)
+  per-host/grub.cfg-01-MAC      ->  TFTP grub/grub.cfg-01-<mac>
+  per-host/MAC.ipxe             ->  HTTP xenhost/hosts/<mac>.ipxe
+each naming the answer file http://SERVER/xenhost/hosts/<mac>.xml. Remove the host's file once it
+is installed, or it is installed again at its next network boot: per-host/report-installed.sh, as
+the answer file's <script stage="installation-complete" type="url">, POSTs to
+http://SERVER/xenhost/installed/<mac> for your server to do that (docs/media.md has an example).
+
 Kernel parameters (docs/cmdline.md has all of them):
   boot=live fetch=URL/filesystem.squashfs ethdevice=eth0   the installer system, over HTTP, via eth0
   answerfile=URL                                           unattended install (http, https, ftp, file)
@@ -88,10 +220,19 @@ The machine needs at least 1 GiB of RAM (the squashfs is held in memory).
 """
 
 
+def _texts() -> dict[str, str]:
+    p = PRODUCT
+    out = {"pxelinux.cfg/default": pxelinux_cfg(), "grub/grub.cfg": grub_cfg(), "xenhost.ipxe": ipxe_script(),
+           "README.txt": README.format(brand=p.brand, version=p.version)}
+    out.update({f"per-host/{name}": make() for name, (make, _where) in PER_HOST.items()})
+    return out
+
+
 def build(force: bool = False) -> str:
     live = livebuild.build()
     tree = productbuild.build()
-    inputs = [live, tree, pxelinux_cfg(), grub_cfg(), ipxe_script(), README]
+    texts = _texts()
+    inputs = [live, tree] + [part for item in sorted(texts.items()) for part in item]
     for path in PXELINUX:
         if not os.path.exists(path):
             raise SystemExit(f"missing {path}: install the Debian packages pxelinux syslinux-common")
@@ -104,17 +245,16 @@ def build(force: bool = False) -> str:
     if done:
         return out
     os.makedirs(os.path.join(out, "pxelinux.cfg"))
+    os.makedirs(os.path.join(out, "per-host"))
     for name in livebuild.FILES:
         os.link(os.path.join(live, name), os.path.join(out, name))
     shutil.copytree(tree, os.path.join(out, "tree"), copy_function=os.link)
     for path in PXELINUX:
         shutil.copy(path, out)
     run(["grub-mknetdir", f"--net-directory={out}", "--subdir=grub"])
-    p = PRODUCT
-    for rel, text in (("pxelinux.cfg/default", pxelinux_cfg()), ("grub/grub.cfg", grub_cfg()),
-                      ("xenhost.ipxe", ipxe_script()),
-                      ("README.txt", README.format(brand=p.brand, version=p.version))):
+    for rel, text in texts.items():
         with open(os.path.join(out, rel), "w") as f:
             f.write(text)
+    os.chmod(os.path.join(out, "per-host", "report-installed.sh"), 0o755)
     say(f"PXE artifacts in {out}")
     return finished("pxe", k, base, out)

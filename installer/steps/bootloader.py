@@ -13,9 +13,11 @@ def actions(cfg, plan) -> list[str]:
         out.append(f"install GRUB for UEFI into the ESP {boot}, also as EFI/BOOT/BOOTX64.EFI")
         if cfg.bootloader.write_boot_entry:
             out.append("add a UEFI boot entry with efibootmgr (a failure is only a warning)")
+    elif cfg.bootloader.location == "mbr":
+        out.append(f"install GRUB for BIOS: boot code on {disk.path}, core image in {boot}")
     else:
-        where = disk.path if cfg.bootloader.location == "mbr" else disk.part_path("root")
-        out.append(f"install GRUB for BIOS: boot code on {where}, core image in {boot}")
+        out.append(f"install GRUB for BIOS: boot code on {disk.part_path('root')} (its first sector; "
+                   f"the MBR of {disk.path} is not written), core image in {boot}")
     default = "serial console" if cfg.bootloader.serial_console else "default"
     out.append(f"Xen entries (default, serial console, safe mode, fallback; {default} first) with "
                f"dom0_mem={plan.dom0_memory_mib}M,max:{plan.dom0_memory_mib}M "
@@ -27,5 +29,8 @@ def run(ctx, step) -> None:
     if ctx.dry_run:
         return dry_run(ctx, step)
     bootloader.install(ctx, ctx.target, ctx.warn)
-    ctx.log(f"GRUB installed for {ctx.plan.boot_mode.upper()} on {ctx.plan.primary().path}")
+    disk = ctx.plan.primary()
+    on_partition = ctx.plan.boot_mode == "bios" and ctx.cfg.bootloader.location == "partition"
+    ctx.log(f"GRUB installed for {ctx.plan.boot_mode.upper()} on "
+            f"{disk.part_path('root') if on_partition else disk.path}")
     ctx.progress(1.0)

@@ -6,9 +6,10 @@ import re
 import shutil
 import subprocess
 import tempfile
+import time
 
 from ..errors import InstallerError
-from ..tree import Tree, open_tree, release_sha256, sha256, signature_required
+from ..tree import Tree, open_tree, release_sha256, signature_required
 from .base import dry_run
 
 TITLE = "Installing the host system"
@@ -50,16 +51,21 @@ def run(ctx, step) -> None:
     cache = target.path(DOWNLOADS)
     tree = open_tree(ctx.cfg, cache_dir=cache)
     ctx.log(f"product tree: {tree.describe()}")
-    # prepare warned about a disabled check and hashed a local tree's files (read-only media);
-    # a remote tree's files are downloaded only now, so they are hashed only now
-    info = tree.verify(signature_required(ctx.cfg), lambda _msg: None, files=tree.remote)
+    # prepare warned about a disabled check and hashed a local tree's files early; what is
+    # installed is read only from copies on the target, each checked as it was written
+    info = tree.verify(signature_required(ctx.cfg), lambda _msg: None, files=False)
     general = info["general"]
     ctx.log(f"verified {general.get('name')} {general.get('version')} build {general.get('build')}")
     if general.get("version") != ctx.plan.product["version"]:
         ctx.warn(f"the product tree holds version {general.get('version')}, the installer expected "
                  f"{ctx.plan.product['version']}")
+    started = time.monotonic()
+    image = tree.root_image()
+    ctx.log(f"copied and checked the root image ({os.path.getsize(image) >> 20} MiB) in "
+            f"{time.monotonic() - started:.1f} s")
     ctx.progress(0.1)
-    _unpack(ctx, tree.root_image(), target.root)
+    _unpack(ctx, image, target.root)
+    os.unlink(image)
     if extra_packages(ctx.cfg):
         _install_from_pool(ctx, tree, info, extra_packages(ctx.cfg))
     shutil.rmtree(cache, ignore_errors=True)
@@ -92,18 +98,10 @@ def _install_from_pool(ctx, tree: Tree, info, packages: list[str]) -> None:
         raise InstallerError(f"product tree {tree.describe()}: .treeinfo has no [pool] with a suite, "
                              f"so {' '.join(packages)} cannot be installed")
     pool = info["pool"]
-    base = f"{pool.get('path', 'pool')}/dists/{pool['suite']}"
-    src = tree.fetch(base + "/InRelease")
-    pool_dir = os.path.dirname(os.path.dirname(os.path.dirname(src)))
-    if tree.remote:   # fetch the listed packages too, once their index matches the verified Release
-        packages_file = tree.fetch(f"{base}/main/binary-amd64/Packages")
-        want = release_sha256(tree.fetch(f"{base}/Release"), "main/binary-amd64/Packages")
-        if want is None or sha256(packages_file) != want:
-            raise InstallerError(f"product tree {tree.describe()}: the pool index does not match its "
-                                 "signed Release file")
-        with open(packages_file) as f:
-            for name in re.findall(r"^Filename: (\S+)", f.read(), re.M):
-                tree.fetch(f"{pool.get('path', 'pool')}/{name}")
+    try:
+        pool_dir = _copy_pool(tree, pool)
+    except InstallerError as exc:
+        raise InstallerError(f"installing {' '.join(packages)} from the pool failed: {exc}") from None
     target = ctx.target
     inside = "/run/xenhost-pool"
     os.makedirs(target.path(inside), exist_ok=True)
@@ -129,3 +127,38 @@ def _install_from_pool(ctx, tree: Tree, info, packages: list[str]) -> None:
         raise InstallerError(f"installing {' '.join(packages)} from the pool failed: "
                              f"{res.stderr.strip()[-300:]}")
     ctx.log(f"installed from the pool: {' '.join(packages)}")
+
+
+def _copy_pool(tree: Tree, pool) -> str:
+    """Copy the pool apt will read into the tree's cache, each file checked on its copy along the
+    signed chain: .treeinfo -> Release -> Packages -> .debs. apt checks the same chain again (and
+    InRelease's signature); it never reads the tree itself. Returns the copy's pool directory."""
+    top = pool.get("path", "pool")
+    dists = f"{top}/dists/{pool['suite']}"
+    index = f"{pool.get('component', 'main')}/binary-amd64/Packages"
+    release = tree.copy(f"{dists}/Release", tree.checksum(f"{dists}/Release"))
+    for signed in ("InRelease", "Release.gpg"):
+        try:
+            tree.copy(f"{dists}/{signed}")
+        except InstallerError:
+            pass              # either one may be absent; apt refuses a pool with neither
+    want = release_sha256(release, index)
+    if want is None:
+        raise InstallerError(f"product tree {tree.describe()}: the pool's Release file lists no {index}")
+    packages_file = tree.copy(f"{dists}/{index}", want, against="the pool's signed Release file")
+    for ext in (".gz", ".xz"):    # apt may prefer a compressed index: give it the same, checked
+        if (digest := release_sha256(release, index + ext)) is not None:
+            try:
+                tree.copy(f"{dists}/{index}{ext}", digest, against="the pool's signed Release file")
+            except InstallerError as exc:
+                if "does not match" in str(exc):
+                    raise
+    with open(packages_file) as f:
+        stanzas = [dict(re.findall(r"^(Filename|SHA256): (\S+)$", block, re.M))
+                   for block in f.read().split("\n\n") if block.strip()]
+    for fields in stanzas:
+        if "Filename" not in fields or "SHA256" not in fields:
+            raise InstallerError(f"product tree {tree.describe()}: the pool index has an entry without "
+                                 f"a Filename and a SHA256 ({fields.get('Filename', '?')})")
+        tree.copy(f"{top}/{fields['Filename']}", fields["SHA256"], against="the pool's signed index")
+    return os.path.join(tree.cache_dir, top)

@@ -41,7 +41,9 @@ def run(ctx, step) -> None:
         raise InstallerError("installs that keep existing partitions (preserve-first-partition, "
                              "reinstall over a backup) are not implemented for real runs yet")
     ctx.machine_disks = {d.path: d for d in live.disks}
-    with tempfile.TemporaryDirectory(prefix="tree-") as tmp:   # remote: just the small manifest
+    # a local or NFS tree is hashed in place, so a bad medium fails before any disk is touched;
+    # a remote one only by its small manifest. laydown installs only its own checked copies.
+    with tempfile.TemporaryDirectory(prefix="tree-") as tmp:
         tree = open_tree(ctx.cfg, cache_dir=tmp)
         tree.verify(signature_required(ctx.cfg), ctx.warn, files=not tree.remote)
     ctx.log(f"product tree {tree.describe()} verified")

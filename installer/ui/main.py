@@ -11,7 +11,7 @@ import struct
 import sys
 import termios
 
-from .. import envchroot, machine as machine_mod
+from .. import envchroot, machine as machine_mod, wizard
 from ..interactive import Backend, DryRunBackend, eula_text
 from ..runner import SECRETS
 
@@ -87,7 +87,11 @@ def run_on_console(device: str, boot_options) -> int:
     from .app import App
     quiet_console()
     machine = probe()
-    app = App(machine, Backend(machine, boot_options), eula=eula_text(os.environ.get("XENHOST_TREE")))
+    choices = wizard.defaults(machine)
+    if boot_options is not None and boot_options.keymap:   # keymap= preselects the first screen
+        choices.keymap = boot_options.keymap
+    app = App(machine, Backend(machine, boot_options), eula=eula_text(os.environ.get("XENHOST_TREE")),
+              choices=choices)
     app.run(terminal(device))
     return 0 if app.outcome is not None and app.outcome.success else 1
 
