@@ -14,6 +14,7 @@ import sys
 import tarfile
 
 from . import answerfile, cmdline, debugssh, fetch, keyboard, runner
+from .hookrunner import run_hook
 from .errors import ConfigError, InstallerError, PlanError
 from .values import TERMINAL
 
@@ -152,6 +153,7 @@ def main() -> int:
     if not opts.unattended:
         return interactive(opts, say)
     extra: dict[str, str] = {}
+    cfg = None
     try:
         if opts.needs_network:
             network_up(opts, say)
@@ -188,12 +190,28 @@ def main() -> int:
         for p in exc.problems:
             say(f"plan error: {p}")
         say("INSTALLATION FAILED: the install cannot be planned on this machine; no disk was touched")
+        failed_before_engine(cfg, say)
     except InstallerError as exc:
         say(f"INSTALLATION FAILED: {exc}")
+        failed_before_engine(cfg, say)
     bundle = support_bundle(extra)
     say(f"logs: {LOG}, events: {EVENTS}, support bundle: {bundle}")
     at_exit(opts.atexit.value, say)
     return 1
+
+
+def failed_before_engine(cfg, say) -> None:
+    """The answer file's installation-complete scripts hear of a failure the engine never saw (a
+    refused plan): a one-shot PXE setup that removes the host's boot entry from such a script
+    must not boot the same failing install for ever."""
+    if cfg is None:
+        return
+    for hook in cfg.hooks_for("installation-complete"):
+        try:
+            run_hook(hook, ["1"], say)
+            say(f"installation-complete script {fetch.shown(hook.location)} ran with 1")
+        except InstallerError as exc:
+            say(f"WARNING: {exc}")
 
 
 def boot_line_settings(opts, say) -> None:

@@ -87,6 +87,8 @@ def render_plan(plan) -> str:
         if disk.holds:
             lines.append("  it holds today, and will lose:")
             lines += [f"    - {h}" for h in disk.holds]
+        elif disk.wipe:
+            lines.append("  it holds no data today (blank, or an empty partition table)")
         if disk.partitions:
             lines.append(f"  {'#':>2} {'name':<10} {'start MiB':>10} {'end MiB':>10} {'size MiB':>10}  "
                          "file system")

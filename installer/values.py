@@ -310,9 +310,20 @@ def url(text: str, schemes: tuple[str, ...] = ("http", "https", "ftp", "file")) 
 
 
 def nfs_location(text: str) -> str:
+    from . import fetch                  # credentials are secrets before any message shows them
+    fetch.register(text)
     value = text.strip()
+    scheme = re.match(r"([A-Za-z][A-Za-z0-9+.-]*)://", value)
+    if scheme and scheme.group(1).lower() != "nfs":
+        raise ValueError(f"an NFS location is server:/path or nfs://server/path, not a "
+                         f"{scheme.group(1)}:// URL ({fetch.shown(text)!r})")
     if not _NFS.fullmatch(value):
-        raise ValueError(f"expected an NFS location like server:/path or nfs://server/path, got {text!r}")
+        raise ValueError("expected an NFS location like server:/path or nfs://server/path, got "
+                         f"{fetch.shown(text)!r}")
+    server = value[len("nfs://"):] if scheme else value
+    if "@" in re.split(r":?/", server, 1)[0]:
+        raise ValueError("NFS locations take no user name or password (NFS has none): "
+                         f"{fetch.shown(text)!r}")
     return value
 
 

@@ -550,3 +550,17 @@ def test_a_huge_bad_value_is_quoted_in_part():
     assert (d.line, d.column) == (1, 15)
     assert d.message.startswith('<installation sr-type="xxx') and len(d.message) < 500
     assert "characters not shown" in d.message
+
+
+@pytest.mark.parametrize("location,message", [
+    ("http://192.0.2.5/tree", "<source>: an NFS location is server:/path or nfs://server/path, not a http:// "
+                              "URL ('http://192.0.2.5/tree')"),
+    ("nfs://op:n5-Secret@nfs.example.com/x", "<source>: NFS locations take no user name or password (NFS has "
+                                             "none): 'nfs://op:********@nfs.example.com/x'"),
+])
+def test_nfs_sources_are_nfs_locations(location, message):
+    with pytest.raises(ConfigError) as exc:
+        parse_text(f"""<installation><primary-disk>sda</primary-disk><source type="nfs">{location}</source>
+<admin-interface name="eth0" proto="dhcp"/></installation>""")
+    assert [d.message for d in exc.value.diagnostics] == [message]
+    assert "n5-Secret" not in str(exc.value)

@@ -153,3 +153,21 @@ def test_a_url_with_credentials_fails_cleanly_at_boot(run_dir, booted, http_dir,
         with tarfile.open(bundle) as tar:
             texts += [tar.extractfile(m).read().decode() for m in tar.getmembers()]
     assert not any("b00t-Secret" in t for t in texts)
+
+
+def test_a_refused_plan_still_tells_the_installation_complete_script(run_dir, booted, http_dir, capsys):
+    """A one-shot PXE setup removes the host's boot entry from its installation-complete script:
+    a plan refused before the engine runs must reach that script (with 1) too, or the machine
+    boots the same failing install for ever."""
+    www, url = http_dir
+    flag = run_dir / "reported"
+    (www / "report.sh").write_text(f"#!/bin/sh\necho \"status $1\" > {flag}\n")
+    (www / "a.xml").write_text(f"""<installation><primary-disk>nosuchdisk9</primary-disk>
+<source type="local"/><admin-interface name="eth0" proto="dhcp"/>
+<script stage="installation-complete" type="url">{url}/report.sh</script></installation>""")
+    assert booted(f"answerfile={url}/a.xml atexit=poweroff") == 1
+    err = capsys.readouterr().err
+    assert "plan error: primary disk /dev/nosuchdisk9 does not exist on this machine" in err
+    assert flag.read_text() == "status 1\n"
+    assert f"installation-complete script {url}/report.sh ran with 1" in err
+    assert booted.actions[-1] == "poweroff"

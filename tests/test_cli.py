@@ -45,7 +45,8 @@ def test_validate_json_shows_neither_the_password_nor_its_hash():
 
 def test_plan_text_and_json():
     res = cli("plan", EXAMPLES / "guest-disks-lvm.xml", "--machine", MACHINES / "uefi-3disks.json", check=0)
-    assert "Disk /dev/sdc (1000.0 GiB) - guest, will be ERASED" in res.stdout
+    assert ("Disk /dev/sdc (1000.0 GiB) - guest, will be ERASED\n  it holds no data today (blank, or an "
+            "empty partition table)") in res.stdout
     assert "Local SR: lvm on /dev/sda3, /dev/sdb1, /dev/sdc1" in res.stdout
     res = cli("plan", EXAMPLES / "guest-disks-lvm.xml", "--machine", MACHINES / "uefi-3disks.json", "--json",
               "--reproducible", check=0)

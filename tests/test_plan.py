@@ -357,8 +357,8 @@ def test_existing_data_refuse_is_a_plan_error_naming_disk_and_contents():
     assert problems_of(cfg, "installed-bios") == [
         "primary disk /dev/sda holds data and existing data is protected (existing-data=\"refuse\" or "
         "existing_data=refuse at boot): an installation (version not read) (partition 1, root-k3x9qa); "
-        "the backup of an earlier installation (partition 2, backup-k3x9qa); an LVM physical volume, "
-        "volume group not read (partition 3); ext4 file system labelled logs-k3x9qa (partition 5); swap "
+        "the backup of an earlier installation (partition 2, backup-k3x9qa); volume group "
+        "VG_XenStorage-7a1c2f34-9d0e-4b51-8c6a-2f1e3d4c5b6a with 4 logical volumes (partition 3); ext4 file system labelled logs-k3x9qa (partition 5); swap "
         "space labelled swap-k3x9qa (partition 6); a partition table (GPT, 6 partitions); nothing was "
         "touched. Choose an empty disk, clear this one first, or allow erasing it"]
     with pytest.raises(PlanError) as info:

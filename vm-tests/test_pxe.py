@@ -104,8 +104,9 @@ def boot_server(tmp_path):
 LOADERS = {
     ("bios", "pxelinux"): (["pxelinux.0", "ldlinux.c32", "vmlinuz", "initrd.img"], "pxelinux.cfg/default",
                            "pxelinux.0", "PXELINUX", "pxelinux.cfg-01-MAC", f"tftp/pxelinux.cfg/01-{MAC}"),
-    ("uefi", "grub"): (["vmlinuz", "initrd.img"], "grub/grub.cfg", "grub/x86_64-efi/core.efi", "GNU GRUB",
-                       "grub.cfg-01-MAC", f"tftp/grub/grub.cfg-01-{MAC}"),
+    # the per-host config boots at once: no menu drawn, but GRUB puts BOOT_IMAGE= first
+    ("uefi", "grub"): (["vmlinuz", "initrd.img"], "grub/grub.cfg", "grub/x86_64-efi/core.efi",
+                       "Command line: BOOT_IMAGE=/vmlinuz boot=live", "grub.cfg-01-MAC", f"tftp/grub/grub.cfg-01-{MAC}"),
     # kernel and initrd over HTTP; SeaBIOS shows iPXE's banner on VGA only, but only the iPXE
     # script puts initrd= first on the kernel's command line
     ("bios", "ipxe"): ([], "xenhost.ipxe", "xenhost.ipxe", "Command line: initrd=initrd.img boot=live",
