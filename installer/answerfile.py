@@ -255,6 +255,10 @@ class _Reader:
                         self.report.error(f"<gatewayv6>: {exc}", gw6.text_line, gw6.text_column)
                         return cfg
                 cfg.gateway = str(gw)
+        if iface.network.prefixlen == 128 and cfg.gateway is None:
+            self.report.error(f"<ipv6>: {iface} is a single address with no gateway: the host could "
+                              "reach nothing; give the subnet's prefix length or a <gatewayv6>",
+                              ipv6.text_line, ipv6.text_column)
         return cfg
 
     def root_password(self, node: Node) -> RootPassword:
@@ -282,6 +286,10 @@ class _Reader:
             self.report.error(f"<root-password>: the password must be at least {passwd.MIN_LENGTH} "
                               f"characters long (it has {len(secret)})", line, col)
             return RootPassword()
+        if any(ord(c) < 0x20 or ord(c) == 0x7f for c in secret):
+            self.report.error("<root-password>: the password holds a control character (a character "
+                              "reference like &#10;?): it could not be typed at a login prompt", line, col)
+            return RootPassword()
         if (too_long := passwd.too_long(secret)) is not None:
             self.report.error(f"<root-password>: the password must be {too_long}", line, col)
             return RootPassword()
@@ -305,6 +313,11 @@ class _Reader:
             v, tuple(m.value for m in NTPMode), "source")), required=True)
         if mode == NTPMode.MANUAL and not server_nodes:
             self.err(node, "<ntp source=\"manual\"> needs at least one <ntp-server>")
+        if mode == NTPMode.DHCP and (interface is None or interface.ipv4.mode != IPv4Mode.DHCP):
+            self.report.warning("<ntp source=\"dhcp\">: the management interface gets no DHCP lease "
+                                "(its IPv4 is not proto=\"dhcp\"), so the host has no time source; "
+                                "use source=\"manual\" with <ntp-server> or source=\"default\"",
+                                node.line, node.column)
         if mode not in (NTPMode.MANUAL, None) and server_nodes:
             self.err(server_nodes[0], f"<{server_nodes[0].tag}> is only allowed with "
                      "<ntp source=\"manual\"> (or without <ntp>)")

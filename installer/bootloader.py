@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import glob
 import os
+import re
 import shutil
 import struct
 
@@ -38,14 +39,19 @@ def kernel_files(root: str) -> dict:
     return {"kernel": newest("vmlinuz-*"), "initrd": newest("initrd.img-*"), "xen": newest("xen-*.gz")}
 
 
+_SERIAL = re.compile(r"ttyS(?P<unit>[0-9]{1,2})(,(?P<speed>[0-9]{1,7})((?P<parity>[noe])(?P<bits>[5-8])r?)?)?")
+PARITY = {"n": "no", "o": "odd", "e": "even"}
+
+
 def parse_serial(spec: str | None) -> dict | None:
-    """'ttyS1,57600n8' -> unit 1, speed 57600 (for GRUB and Xen's comN=)."""
-    if not spec:
+    """'ttyS1,57600e7' -> unit 1, speed 57600, even parity, 7 data bits (for GRUB, Xen's comN= and
+    Linux's console=); without them 115200 8n1."""
+    m = _SERIAL.fullmatch(spec or "")
+    if not m:
         return None
-    tty, _, rest = spec.partition(",")
-    unit = int(tty[len("ttyS"):] or 0) if tty[len("ttyS"):].isdigit() else 0
-    speed = "".join(ch for ch in rest.split("n")[0] if ch.isdigit()) or "115200"
-    return {"tty": f"ttyS{unit}", "unit": unit, "speed": int(speed)}
+    parity, bits = m["parity"] or "n", int(m["bits"] or 8)
+    return {"tty": f"ttyS{int(m['unit'])}", "unit": int(m["unit"]), "speed": int(m["speed"] or 115200),
+            "parity": PARITY[parity], "bits": bits, "xen": f"{bits}{parity}1", "linux": f"{parity}{bits}"}
 
 
 def grub_cfg(plan, cfg, files: dict) -> str:
@@ -58,7 +64,8 @@ def grub_cfg(plan, cfg, files: dict) -> str:
                   default=1 if serial else 0,
                   xen_args=f"dom0_mem={plan.dom0_memory_mib}M,max:{plan.dom0_memory_mib}M "
                            f"dom0_max_vcpus=1-{plan.dom0_vcpus} crashkernel=256M,below=4G",
-                  com=f"{com_name}={serial['speed'] if serial else 115200},8n1", com_name=com_name,
+                  com=f"{com_name}={serial['speed']},{serial['xen']}" if serial else f"{com_name}=115200,8n1",
+                  com_name=com_name,
                   dom0_args=f"root=LABEL={label} ro net.ifnames=0", **files)
 
 

@@ -172,6 +172,11 @@ def cmd_install(args) -> int:
         print("install: give the answer file (--answerfile FILE)", file=sys.stderr)
         return EXIT_USAGE
     args.file = path
+    if args.dry_run and (args.target_image or args.target_disk):
+        # a dry run plans against --machine or this machine's disks: it would not preview the target
+        print("install: --dry-run plans against a recorded machine (--machine) or this machine; it "
+              "cannot preview --target-image/--target-disk (use plan --machine M.json)", file=sys.stderr)
+        return EXIT_USAGE
     if args.dry_run:
         cfg, plan = _load_plan(args)
         return _run_engine(args, cfg, plan, dry_run=True)

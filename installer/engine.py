@@ -33,6 +33,7 @@ class Context:
     log_path: str | None = None
     events_path: str | None = None
     machine_disks: dict = field(default_factory=dict)   # live probe of the targets (prepare)
+    hook_scripts: dict = field(default_factory=dict)    # (stage, location) -> script, fetched by prepare
     target: Target | None = None
     current: str = ""
     _index: int = 0
@@ -121,7 +122,7 @@ def _final_hooks(ctx: Context, outcome: Outcome) -> None:
             ctx.log(f"dry run: installation-complete script {hook.location} {flag} not run")
             continue
         try:
-            run_hook(hook, [flag], ctx.log)
+            run_hook(hook, [flag], ctx.log, ctx.hook_scripts.get((hook.stage, hook.location)))
             ctx.log(f"installation-complete hook {hook.location} ran with {flag}")
         except InstallerError as exc:
             ctx.warn(str(exc))

@@ -224,10 +224,8 @@ def parse(location: str, schemes: tuple[str, ...] = SCHEMES) -> Location:
             raise bad("a user name cannot contain ':'")
         if _BAD_CHARS.search(user + (password or "")):
             raise bad("the user name or password holds a control character")
-    if scheme == "ftp":
+    if scheme == "ftp":     # a tree is a directory: ftp://host/ may name one
         decoded = urllib.parse.unquote(path.split("?", 1)[0])
-        if not decoded.strip("/"):
-            raise bad("it names no file")
         if _BAD_CHARS.search(decoded):
             raise bad("its path holds a control character")
         return Location("ftp", host, port, decoded, user, password, where)

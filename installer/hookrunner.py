@@ -32,8 +32,9 @@ def fetch(hook: Hook) -> bytes:
     return data
 
 
-def run_hook(hook: Hook, args: list[str], log) -> None:
-    data = fetch(hook)
+def run_hook(hook: Hook, args: list[str], log, data: bytes | None = None) -> None:
+    """Run a script: the copy fetched before any disk was touched (data), else fetched now."""
+    data = fetch(hook) if data is None else data
     with tempfile.TemporaryDirectory(prefix="hook-") as tmp:
         path = os.path.join(tmp, "script")
         with open(path, "wb") as fh:

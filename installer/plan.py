@@ -314,8 +314,19 @@ class _Planner:
                                  f"installer in {installed} mode")
         suffix = root.label[len("root-"):]
         self.ids = dataclasses.replace(self.ids, suffix=suffix)
+        self.replaced(disk)
         return DiskPlan(disk.path, "existing", disk.size, wipe=False, table="keep",
                         keep=[p.number for p in disk.partitions])
+
+    def replaced(self, disk: Disk) -> None:
+        """An upgrade or a restore formats one partition: say which, and what it holds today."""
+        found = {h.partition: h.text for h in offers.holdings(disk, self.machine) if h.partition in (1, 2)}
+        if self.cfg.mode == Mode.RESTORE:
+            self.warnings.append(f"restore: {disk.path} partition 1 is formatted and replaced by the "
+                                 f"backup, destroying {found.get(1, 'the current installation')}")
+        elif 2 in found:
+            self.warnings.append(f"upgrade: {disk.path} partition 2 is formatted for the new backup, "
+                                 f"destroying {found[2]}")
 
     @staticmethod
     def has_backup(disk: Disk) -> bool:
@@ -399,6 +410,9 @@ def make_plan(cfg: InstallConfig, machine: Machine, ids: Ids = FIXED_IDS,
         existing = p.existing(ref, what)
         disks, management = ([existing] if existing else []), {}
     p.bootloader_checks(next((d for d in disks if d.role in ("primary", "existing")), None))
+    if cfg.sources[1:]:
+        p.problems.append("additional package sources (supplemental packs) are not supported yet: "
+                          f"give one <source> (found {len(cfg.sources)}); nothing was touched")
     if p.problems:
         raise PlanError(p.problems)
     plan = Plan(mode=cfg.mode.value, boot_mode=machine.boot_mode, product=dataclasses.asdict(product),

@@ -31,7 +31,8 @@ class Secrets:
     # key=value: the value is a secret if a word of the key (split at _ . -) or its ending says so
     KEY_WORDS = frozenset({"token", "sig", "signature", "credential", "credentials", "password",
                            "passwd", "pwd", "pass", "passphrase", "secret", "apikey", "key", "auth",
-                           "authorization", "sshpassword", "session"})
+                           "authorization", "sshpassword", "session", "pw", "code", "jsessionid",
+                           "sessionid", "sid"})
     KEY_ENDINGS = ("token", "secret", "password", "passwd", "signature", "apikey", "credential")
     # user:password@: the user name stays readable if it looks like a name; a long one may be a
     # token (GitHub's TOKEN:x-oauth-basic@) and is masked too

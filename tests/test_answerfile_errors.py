@@ -564,3 +564,37 @@ def test_nfs_sources_are_nfs_locations(location, message):
 <admin-interface name="eth0" proto="dhcp"/></installation>""")
     assert [d.message for d in exc.value.diagnostics] == [message]
     assert "n5-Secret" not in str(exc.value)
+
+
+def _ipv6_only(address: str, gateway: str = "") -> str:
+    gw = f"<gatewayv6>{gateway}</gatewayv6>" if gateway else ""
+    return f"""<installation><primary-disk>sda</primary-disk><source type="local"/>
+<admin-interface name="eth0" proto="none" protov6="static"><ipv6>{address}</ipv6>{gw}</admin-interface>
+</installation>"""
+
+
+def test_a_single_ipv6_address_needs_a_gateway():
+    with pytest.raises(ConfigError) as exc:
+        parse_text(_ipv6_only("2001:db8::5/128"))
+    assert [str(d) for d in exc.value.diagnostics] == [
+        "test.xml:2:66: error: <ipv6>: 2001:db8::5/128 is a single address with no gateway: the host could "
+        "reach nothing; give the subnet's prefix length or a <gatewayv6>"]
+    cfg, _ = parse_text(_ipv6_only("2001:db8::5/128", "fe80::1"))     # routed /128, on-link gateway
+    assert cfg.interface.ipv6.gateway == "fe80::1"
+
+
+def test_ntp_from_dhcp_without_dhcp_is_a_warning():
+    cfg, report = parse_text("""<installation><primary-disk>sda</primary-disk><source type="local"/>
+<admin-interface name="eth0" proto="static"><ipaddr>192.0.2.10</ipaddr><subnet>24</subnet></admin-interface>
+<ntp source="dhcp"/></installation>""")
+    assert cfg.ntp.mode.value == "dhcp"
+    assert any("<ntp source=\"dhcp\">: the management interface gets no DHCP lease" in w.message
+               for w in report.warnings)
+
+
+def test_a_password_with_a_control_character_is_refused():
+    with pytest.raises(ConfigError) as exc:
+        parse_text("""<installation><primary-disk>sda</primary-disk><source type="local"/>
+<root-password>line&#10;break-secret</root-password><admin-interface name="eth0" proto="dhcp"/></installation>""")
+    [d] = exc.value.diagnostics
+    assert "the password holds a control character" in d.message and "break-secret" not in str(exc.value)

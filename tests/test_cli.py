@@ -119,3 +119,9 @@ def test_plan_applies_kernel_parameters():
     res = cli("plan", EXAMPLES / "fresh-dhcp.xml", "--machine", MACHINES / "bios-1disk.json",
               "--cmdline", "atexit=halt", check=1)
     assert "<kernel command line>:1:1: error: atexit must be one of reboot, poweroff, shell" in res.stderr
+
+
+def test_a_dry_run_does_not_pretend_to_preview_a_target_image(tmp_path):
+    res = cli("install", "--dry-run", "--target-image", tmp_path / "t.img", EXAMPLES / "fresh-dhcp.xml", check=2)
+    assert "cannot preview --target-image/--target-disk" in res.stderr
+    assert not (tmp_path / "t.img").exists()

@@ -159,3 +159,27 @@ def test_text_progress_prints_one_line_per_tenth_of_a_step():
     lines = buf.getvalue().splitlines()
     assert [ln.split("%")[0].strip() for ln in lines] == ["10", "50", "90", "30"]
     assert lines[0].endswith("(42% of the install)")
+
+
+def test_prepare_fetches_every_hook_before_any_disk_is_touched(http_dir):
+    """A filesystem-populated script that is missing used to be found only after partitioning."""
+    import types
+    from installer.config import Hook, InstallConfig
+    from installer.hookrunner import HookError
+    from installer.steps import prepare
+    www, url = http_dir
+    (www / "start.sh").write_text("#!/bin/sh\ntrue\n")
+    cfg = InstallConfig(hooks=[Hook("installation-start", "url", f"{url}/start.sh"),
+                               Hook("filesystem-populated", "url", f"{url}/missing.sh")])
+    ctx = types.SimpleNamespace(cfg=cfg, run_hooks=True, hook_scripts={}, log=lambda m: None)
+    with pytest.raises(HookError) as exc:
+        prepare.fetch_hooks(ctx)
+    assert "missing.sh" in str(exc.value) and "404" in str(exc.value)
+    (www / "missing.sh").write_text("#!/bin/sh\necho populated \"$1\"\n")
+    prepare.fetch_hooks(ctx)
+    assert ctx.hook_scripts[("filesystem-populated", f"{url}/missing.sh")].startswith(b"#!/bin/sh")
+    (www / "missing.sh").unlink()          # runs from the copy fetched before the disks were touched
+    from installer.hookrunner import run_hook
+    seen = []
+    run_hook(cfg.hooks[1], ["/target"], seen.append, ctx.hook_scripts[("filesystem-populated", f"{url}/missing.sh")])
+    assert seen == ["filesystem-populated hook: populated /target"]

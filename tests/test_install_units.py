@@ -107,6 +107,22 @@ def test_grub_config_entries_and_serial_default():
     assert "com2=57600,8n1 console=com2,vga" in text and "console=ttyS1,57600n8" in text
 
 
+def test_a_boot_console_with_parity_and_data_bits_reaches_grub_xen_and_linux():
+    """console=ttyS0,115200e7 on the installer's boot line made the host's default entry
+    speed=1152007; parity and data bits are their own settings."""
+    from installer import cmdline
+    from installer.config import InstallConfig
+    cfg = InstallConfig()
+    cmdline.apply(cfg, cmdline.parse("console=tty0 console=ttyS0,115200e7")[0])
+    files = {"kernel": "vmlinuz-6.12", "initrd": "initrd.img-6.12", "xen": "xen-4.20-amd64.gz"}
+    text = bootloader.grub_cfg(_Plan(), cfg, files)
+    assert "serial --unit=0 --speed=115200 --word=7 --parity=even --stop=1" in text
+    assert "com1=115200,7e1 console=com1,vga" in text and "console=ttyS0,115200e7" in text
+    assert "1152007" not in text
+    assert bootloader.parse_serial("ttyS2") == {"tty": "ttyS2", "unit": 2, "speed": 115200, "parity": "no",
+                                                "bits": 8, "xen": "8n1", "linux": "n8"}
+
+
 def test_bios_boot_code_goes_to_the_mbr_and_core_image_to_the_bios_boot_partition(tmp_path):
     plan = _Plan("bios")
     disk = tmp_path / "disk.img"

@@ -484,3 +484,12 @@ def test_bootloader_location_is_irrelevant_on_uefi():
     assert p.warnings == ['<bootloader location="partition"> has no effect on UEFI: GRUB goes into the EFI '
                           "system partition whatever the location"]
     assert "install GRUB for UEFI" in next(s for s in p.steps if s.name == "bootloader").actions[0]
+
+
+def test_a_second_source_is_refused_before_anything_is_touched():
+    cfg = cfg_of('<primary-disk>sda</primary-disk><source type="url">ftp://192.0.2.5/pack</source>')
+    assert len(cfg.sources) == 2
+    with pytest.raises(PlanError) as info:
+        make_plan(cfg, machine("uefi-3disks"), FIXED_IDS)
+    assert info.value.problems == ["additional package sources (supplemental packs) are not supported yet: "
+                                   "give one <source> (found 2); nothing was touched"]

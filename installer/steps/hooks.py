@@ -14,7 +14,7 @@ def run(ctx, step) -> None:
     args = [ctx.target_root] if stage == "filesystem-populated" else []
     for i, hook in enumerate(hooks, 1):
         if ctx.run_hooks:
-            run_hook(hook, args, ctx.log)
+            run_hook(hook, args, ctx.log, ctx.hook_scripts.get((hook.stage, hook.location)))
         else:
             ctx.log(f"dry run: {stage} script {hook.location} not run")
         ctx.progress(i / len(hooks))

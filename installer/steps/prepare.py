@@ -12,7 +12,8 @@ def actions(cfg, plan) -> list[str]:
     targets = ", ".join(d.path for d in plan.disks) or "none"
     return [f"check that no target disk is mounted, used as swap or held by LVM/RAID ({targets})",
             "check the product tree's signature (and, on local media, its files) before any disk is touched",
-            "write the plan and the masked answer file to the installer log"]
+            "write the plan and the masked answer file to the installer log"] + (
+        ["fetch every hook script now, so a missing one fails before any disk is touched"] if cfg.hooks else [])
 
 
 def run(ctx, step) -> None:
@@ -47,6 +48,19 @@ def run(ctx, step) -> None:
         tree = open_tree(ctx.cfg, cache_dir=tmp)
         tree.verify(signature_required(ctx.cfg), ctx.warn, files=not tree.remote)
     ctx.log(f"product tree {tree.describe()} verified")
+    fetch_hooks(ctx)
     for line in ctx.plan_text.splitlines():
         ctx.log(line)
     ctx.progress(1.0)
+
+
+def fetch_hooks(ctx) -> None:
+    """Every hook script is fetched (and checked to be a script) now, before any disk is touched:
+    a 404 found after the disks were wiped would leave a half-installed host. Each runs later from
+    this copy."""
+    from ..hookrunner import fetch
+    if not ctx.run_hooks:
+        return
+    for hook in ctx.cfg.hooks:
+        ctx.hook_scripts[(hook.stage, hook.location)] = fetch(hook)
+        ctx.log(f"{hook.stage} script fetched")
