@@ -322,8 +322,24 @@ def _open(loc: Location, timeout: float):
             token = base64.b64encode(f"{loc.user}:{loc.password or ''}".encode()).decode()
             # never sent on to another host a redirect may name
             req.add_unredirected_header("Authorization", f"Basic {token}")
-        with urllib.request.urlopen(req, timeout=timeout) as resp:
+        with _OPENER.open(req, timeout=timeout) as resp:
             yield resp
+
+
+class _Redirects(urllib.request.HTTPRedirectHandler):
+    """A redirect stays on http(s) and never downgrades https to http (urllib would follow one to
+    ftp:// or from https to http, where a checked certificate no longer stands behind the file)."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        old = urllib.parse.urlsplit(req.full_url).scheme.lower()
+        new = urllib.parse.urlsplit(newurl).scheme.lower()
+        if new not in ("http", "https") or (old == "https" and new != "https"):
+            raise FetchError(f"the server redirects to a {new}:// location, which is refused "
+                             f"(only http(s), and never from https to http)")
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
+_OPENER = urllib.request.build_opener(_Redirects)
 
 
 def _transfer(loc: Location, write, limit: int | None, what: str, timeout: float) -> None:

@@ -139,6 +139,16 @@ def test_credentials_are_not_sent_on_where_a_redirect_points(auth_server):
     assert server.seen[1] == ("/a.xml", None), "the Authorization header followed the redirect"
 
 
+@pytest.mark.parametrize("target", ["ftp://127.0.0.1/"])
+def test_a_redirect_leaves_http_only_for_nothing(auth_server, target):
+    www, port, server = auth_server
+    server.redirect_to = target
+    with pytest.raises(fetch.FetchError) as exc:
+        fetch.fetch_bytes(f"http://127.0.0.1:{port}/redirect/passwd", "answer file", 100)
+    scheme = target.split(":")[0]
+    assert f"the server redirects to a {scheme}:// location, which is refused" in str(exc.value)
+
+
 def test_size_limits(run_dir, http_dir):
     www, url = http_dir
     (www / "exact.xml").write_bytes(b"x" * fetch.ANSWER_FILE_MAX)
