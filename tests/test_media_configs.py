@@ -211,13 +211,13 @@ def _hook(tmp_path, server: str, cmdline: str | None = None):
     ("BOOTIF=01-52-54-00-ab-cd-ef", "52-54-00-ab-cd-ef"),          # pxelinux's IPAPPEND 2
     ("BOOTIF=01-52:54:00:AB:CD:EF", "52-54-00-ab-cd-ef"),          # GRUB's ${net_default_mac}
 ])
-@pytest.mark.parametrize("status", ["0", "1"])
-def test_report_hook_posts_the_boot_nics_mac_and_the_outcome(report_server, tmp_path, status, bootif, mac):
+@pytest.mark.parametrize("args,status", [(["0"], "0"), (["1"], "1"), ([], "start")])   # [], installation-start
+def test_report_hook_posts_the_boot_nics_mac_and_the_outcome(report_server, tmp_path, args, status, bootif, mac):
     if not shutil.which("curl"):
         pytest.skip("needs curl, as in the installer environment")
     server, posts = report_server
     hook = _hook(tmp_path, server, f"boot=live quiet {bootif} answerfile=http://x/a.xml")
-    res = subprocess.run([str(hook), status], capture_output=True, text=True, timeout=60)
+    res = subprocess.run([str(hook), *args], capture_output=True, text=True, timeout=60)
     assert res.returncode == 0, res.stderr
     assert posts == [(f"/xenhost/installed/{mac}", f"status={status}")]
 

@@ -195,14 +195,11 @@ def run_install(vm: VM, timings: dict[str, float]) -> None:
 
 @contextlib.contextmanager
 def booted_host(name: str, disk: str, firmware: str, key: str, hostname: str, address: str,
-                timings: dict[str, float], extra_disks: list[str] | None = None,
-                netboot: tuple[str, str] | None = None, guestfwd: list[str] | None = None):
+                timings: dict[str, float], extra_disks: list[str] | None = None):
     """Boot the installed disk to HOST READY and check it over SSH as the install-to-disk scenarios
     do (Xen 4.20, hostname, management address, the local SR); yields ssh(command) -> stdout for
-    the scenario's own checks, and stops the VM after. With netboot, the machine network boots
-    first (the disk next), as one that falls through to network boot."""
-    host = VM("host", disk, firmware, os.path.join(ARTIFACTS, name), extra_disks=extra_disks,
-              netboot=netboot, guestfwd=guestfwd)
+    the scenario's own checks, and stops the VM after."""
+    host = VM("host", disk, firmware, os.path.join(ARTIFACTS, name), extra_disks=extra_disks)
     try:
         m = host.boot_until(r"HOST READY: xen=(\S+) hostname=(\S+) management=(\S+) address=(\S+)", BOOT_TIMEOUT)
         timings["first boot to host ready"] = time.monotonic() - host.started

@@ -166,8 +166,9 @@ def report_hook() -> str:
     the server removes its per-host boot file and the next network boot falls to the local disk."""
     return "\n".join([
         "#!/bin/sh",
-        "# installation-complete hook: $1 is 0 on success, 1 on failure. Reports it for this host's MAC",
-        "# to the boot server, which removes the host's per-host boot file.",
+        "# installation-complete hook: $1 is 0 on success, 1 on failure (as an installation-start hook:",
+        "# no argument, reported as \"start\"). Reports it for this host's MAC to the boot server, which",
+        "# removes the host's per-host boot file.",
         "set -eu",
         "# the NIC the machine network booted from: BOOTIF=01-<mac> on the boot line (the samples put",
         "# it there), else the first NIC with an IPv4 address (there may be no default route)",
@@ -176,7 +177,7 @@ def report_hook() -> str:
         "    dev=$(ip -o -4 addr show scope global | sed -n '1s/^[0-9]*: \\([^ ]*\\) .*/\\1/p')",
         "    mac=$(tr : - < \"/sys/class/net/${dev:?no NIC with an IPv4 address}/address\")",
         "fi",
-        f"curl -fsS --max-time 20 --retry 3 -X POST -d \"status=$1\" \"{REPORT_URL}/$mac\"",
+        f"curl -fsS --max-time 20 --retry 3 -X POST -d \"status=${{1:-start}}\" \"{REPORT_URL}/$mac\"",
         ""])
 
 
