@@ -4,6 +4,7 @@ from __future__ import annotations
 import tarfile
 
 import pytest
+from conftest import self_signed_cert
 
 from installer import boot, fetch
 from installer.errors import InstallerError
@@ -73,10 +74,7 @@ def test_https_answer_file_needs_a_trusted_certificate(run_dir, tmp_path, monkey
     import ssl
     import subprocess
     import threading
-    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
-                    "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
-                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    cert, key = self_signed_cert(tmp_path)
     www = tmp_path / "tls"
     www.mkdir()
     (www / "a.xml").write_text("<installation/>")

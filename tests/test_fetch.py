@@ -16,6 +16,7 @@ import socketserver
 import threading
 
 import pytest
+from conftest import self_signed_cert
 
 from installer import boot, fetch, hookrunner
 from installer.config import Hook
@@ -225,10 +226,7 @@ def test_https_with_credentials_checks_the_certificate(tmp_path, monkeypatch):
     """Credentials go only to a server whose certificate the system trusts."""
     import ssl
     import subprocess
-    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
-                    "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
-                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    cert, key = self_signed_cert(tmp_path)
     www = tmp_path / "tls"
     www.mkdir()
     (www / "a.xml").write_text("<installation/>")
