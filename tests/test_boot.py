@@ -72,7 +72,6 @@ def test_https_answer_file_needs_a_trusted_certificate(run_dir, tmp_path, monkey
     import functools
     import http.server
     import ssl
-    import subprocess
     import threading
     cert, key = self_signed_cert(tmp_path)
     www = tmp_path / "tls"

@@ -225,7 +225,6 @@ def test_a_raw_slash_in_a_password(auth_server):
 def test_https_with_credentials_checks_the_certificate(tmp_path, monkeypatch):
     """Credentials go only to a server whose certificate the system trusts."""
     import ssl
-    import subprocess
     cert, key = self_signed_cert(tmp_path)
     www = tmp_path / "tls"
     www.mkdir()
