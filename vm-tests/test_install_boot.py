@@ -20,7 +20,7 @@ sys.path.insert(0, ROOT)
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import VM  # noqa: E402
 from media import record  # noqa: E402
-from vga import Screen, TextReader, kernel_glyphs, load_glyphs  # noqa: E402
+from vga import Screen, TextReader, console_setup_glyphs, kernel_glyphs, load_glyphs  # noqa: E402
 from installer import passwd  # noqa: E402
 
 # (no conftest.py here: tests/ has one, and two modules named conftest collide on import)
@@ -45,14 +45,8 @@ def vga_reader(built, tmp_path_factory):
     """Reads the host's VGA console: dom0's framebuffer text, drawn in the font console-setup loads
     at boot (FONTFACE=Fixed, 8x16), taken from the root image we ship; the kernel's built-in font
     for anything drawn before."""
-    out = tmp_path_factory.mktemp("host-fonts")
-    subprocess.run(["unsquashfs", "-q", "-n", "-d", str(out / "root"),
-                    os.path.join(built["product"], "images", "root.squashfs"),
-                    "etc/default/console-setup", "usr/share/consolefonts/Uni2-Fixed16.psf.gz"],
-                   check=True, capture_output=True)
-    setup = (out / "root" / "etc" / "default" / "console-setup").read_text()
-    assert 'FONTFACE="Fixed"' in setup and 'FONTSIZE="8x16"' in setup, setup
-    fixed = load_glyphs(str(out / "root" / "usr" / "share" / "consolefonts" / "Uni2-Fixed16.psf.gz"))
+    fixed = console_setup_glyphs(os.path.join(built["product"], "images", "root.squashfs"),
+                                 str(tmp_path_factory.mktemp("host-fonts")))
     kernels = sorted(glob.glob(os.path.join(built["env"], "boot", "vmlinuz-*")))
     assert kernels, f"no kernel in {built['env']}/boot"
     return TextReader(fixed, kernel_glyphs(kernels[-1], like=load_glyphs()))

@@ -19,19 +19,22 @@ import pytest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import VM  # noqa: E402
 from media import ARTIFACTS, blank_disk, iso, record  # noqa: E402,F401
-from vga import Screen, TextReader, bios_glyphs, kernel_glyphs, load_glyphs  # noqa: E402
+from vga import Screen, TextReader, bios_glyphs, console_setup_glyphs, kernel_glyphs, load_glyphs  # noqa: E402
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="vm-tests need root (image builds)")
 
 
 @pytest.fixture(scope="module")
 def reader(iso, tmp_path_factory):
-    """Reads the screen with every font the VM may draw: the VGA BIOS's and the ISO kernel's."""
-    vmlinuz = str(tmp_path_factory.mktemp("kernel") / "vmlinuz")
-    subprocess.run(["xorriso", "-osirrox", "on", "-indev", iso, "-extract", "/live/vmlinuz", vmlinuz],
-                   check=True, capture_output=True)
+    """Reads the screen with every font the VM may draw: the VGA BIOS's and the ISO kernel's until
+    console-setup runs, then the live system's Fixed font."""
+    work = tmp_path_factory.mktemp("live")
+    for name in ("vmlinuz", "filesystem.squashfs"):
+        subprocess.run(["xorriso", "-osirrox", "on", "-indev", iso, "-extract", f"/live/{name}",
+                        str(work / name)], check=True, capture_output=True)
     console = load_glyphs()
-    return TextReader(console, bios_glyphs(like=console), kernel_glyphs(vmlinuz, like=console))
+    return TextReader(console, bios_glyphs(like=console), kernel_glyphs(str(work / "vmlinuz"), like=console),
+                      console_setup_glyphs(str(work / "filesystem.squashfs"), str(work / "root")))
 
 
 @pytest.mark.parametrize("firmware", ["bios", "uefi"])

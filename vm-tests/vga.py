@@ -6,7 +6,8 @@ nearest-glyph match per cell, not general OCR. In VGA text mode (vgacon, BIOS bo
 glyphs the VGA BIOS loaded, 9x16 cells on a 720x400 picture; the reader takes them from the same
 VGA BIOS ROM. A framebuffer console (fbcon, UEFI) draws the kernel's built-in 8x16 font; the reader
 takes it from the kernel the VM boots. Both tables are found by console-setup's copy of the VGA
-font, which also reads anything drawn with a close copy.
+font, which also reads anything drawn with a close copy. Once console-setup has run in the booted
+system (installer and host both ship it), both consoles draw its Fixed font instead.
 """
 from __future__ import annotations
 
@@ -87,6 +88,19 @@ def kernel_glyphs(vmlinuz: str, like: dict[str, int] | None = None) -> dict[str,
             out = subprocess.run([command, "-dc"], input=image[at:], capture_output=True).stdout
             return find_font(out, like or load_glyphs(), vmlinuz)
     raise ValueError(f"{vmlinuz}: no zstd, xz or gzip payload")
+
+
+def console_setup_glyphs(squashfs: str, workdir: str) -> dict[str, int]:
+    """The font console-setup loads at boot in a root file system we ship (FONTFACE=Fixed, 8x16:
+    Uni2-Fixed16), read from its squashfs image; once loaded, both vgacon and fbcon draw it."""
+    subprocess.run(["unsquashfs", "-q", "-n", "-f", "-d", workdir, squashfs,
+                    "etc/default/console-setup", "usr/share/consolefonts/Uni2-Fixed16.psf.gz"],
+                   check=True, capture_output=True)
+    with open(os.path.join(workdir, "etc", "default", "console-setup")) as f:
+        setup = f.read()
+    if 'FONTFACE="Fixed"' not in setup or 'FONTSIZE="8x16"' not in setup:
+        raise ValueError(f"{squashfs}: console-setup loads another font than Fixed 8x16:\n{setup}")
+    return load_glyphs(os.path.join(workdir, "usr", "share", "consolefonts", "Uni2-Fixed16.psf.gz"))
 
 
 def read_ppm(data: bytes) -> tuple[int, int, bytes]:
