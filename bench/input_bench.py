@@ -20,7 +20,7 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
-from installer import cli  # noqa: E402
+from installer import commands  # noqa: E402
 from installer.xmlsafe import MAX_BYTES  # noqa: E402
 
 MACHINE = os.path.join(ROOT, "tests", "machines", "uefi-3disks.json")
@@ -134,7 +134,7 @@ def timed(argv: list[str]) -> tuple[float, int, str]:
     start = time.perf_counter()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
         try:
-            code = cli.main(argv)
+            code = commands.main(argv)
         except Exception as exc:  # noqa: BLE001 - a bug elsewhere: time it, say so, go on
             code = -1
             print(f"traceback: {type(exc).__name__}: {exc}")

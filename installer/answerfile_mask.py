@@ -10,13 +10,14 @@ result parses as an answer file with the same meaning, apart from the blanked va
 """
 from __future__ import annotations
 
+from . import locations
 from .errors import ConfigError, Report
-from .runner import MASK, SECRETS
+from .runner import MASK, SECRETS, Secrets
 from .xmlsafe import Node, XMLInputError, parse as parse_xml
 
 TEXT = None         # the element's text, rather than one of its attributes
-SECRET = "secret"   # the whole value is a secret: registered with the masker, written as MASK
-URL = "url"         # a location: its user info and secret query values are blanked
+SECRET = "secret"   # the whole value is a secret: one of secrets_of(), written as MASK
+URL = "url"         # a location: its user info (one of secrets_of()) and secret query values are blanked
 
 # (element, attribute or TEXT) -> kind; wherever the element appears in the document
 SECRET_FIELDS: dict[tuple[str, str | None], str] = {
@@ -40,27 +41,35 @@ class MaskError(ConfigError):
     """The answer file cannot be read to be masked (it changed since it was checked, or is not XML)."""
 
 
-def register(root: Node) -> None:
-    """Register every SECRET value of a parsed document with the masker, whatever the mode."""
+def secrets_of(root: Node) -> set[str]:
+    """Every secret of a parsed document, whatever the mode and wherever it appears: SECRET values
+    (as written and stripped) and the credentials of URL values. Registers nothing."""
+    found: set[str] = set()
     for node in _walk(root):
         for (tag, attr), kind in SECRET_FIELDS.items():
-            if kind == SECRET and node.tag == tag:
-                value = node.text if attr is TEXT else getattr(node.attrs.get(attr), "value", "")
-                SECRETS.add(value.strip())
-                SECRETS.add(value)
+            if node.tag != tag:
+                continue
+            value = node.text if attr is TEXT else getattr(node.attrs.get(attr), "value", "")
+            if kind == SECRET:
+                found |= {value.strip(), value} - {""}
+            elif kind == URL:
+                found.update(locations.credentials(value.strip()))
+    return found
 
 
 def masked_answerfile(raw: bytes, filename: str = "<answerfile>") -> str:
-    """The masked copy of an answer file's bytes; MaskError (located) if they are not XML."""
+    """The masked copy of an answer file's bytes; MaskError (located) if they are not XML. Its own
+    secrets are masked wherever they appear in it, without registering them anywhere."""
     try:
         root = parse_xml(raw)
     except XMLInputError as exc:
         report = Report(filename)
         report.error(exc.message, exc.line, exc.column)
         raise MaskError(report.items) from None
-    register(root)
+    own = Secrets()
+    own.add_all(secrets_of(root))
     out = ['<?xml version="1.0" encoding="UTF-8"?>', HEADER]
-    _write(root, 0, out)
+    _write(root, 0, out, own)
     return "\n".join(out) + "\n"
 
 
@@ -72,30 +81,31 @@ def _walk(root: Node):
         stack.extend(reversed(node.children))
 
 
-def _write(node: Node, depth: int, out: list[str]) -> None:
+def _write(node: Node, depth: int, out: list[str], own: Secrets) -> None:
     pad = "  " * depth
-    attrs = "".join(f' {name}="{_attr(_value(node, name, a.value))}"' for name, a in node.attrs.items())
+    attrs = "".join(f' {name}="{_attr(_value(node, name, a.value, own))}"'
+                    for name, a in node.attrs.items())
     if SECRET_FIELDS.get((node.tag, TEXT)) == SECRET:      # children and all
         out.append(f"{pad}<{node.tag}{attrs}>{_blank(node) if node.text.strip() else ''}</{node.tag}>")
         return
     text = node.text
-    shown = _text(_value(node, TEXT, text)) if text.strip() or not node.children else ""
+    shown = _text(_value(node, TEXT, text, own)) if text.strip() or not node.children else ""
     if not node.children:
         out.append(f"{pad}<{node.tag}{attrs}>{shown}</{node.tag}>" if text else f"{pad}<{node.tag}{attrs}/>")
         return
     out.append(f"{pad}<{node.tag}{attrs}>{shown}")
     for child in node.children:
-        _write(child, depth + 1, out)
+        _write(child, depth + 1, out, own)
     out.append(f"{pad}</{node.tag}>")
 
 
-def _value(node: Node, attr: str | None, value: str) -> str:
+def _value(node: Node, attr: str | None, value: str, own: Secrets) -> str:
     kind = SECRET_FIELDS.get((node.tag, attr))
     if kind == SECRET:
         return _blank(node) if value.strip() else value
     if kind == URL:
         value = _url(value)
-    return SECRETS.mask(value)
+    return SECRETS.mask(own.mask(value))
 
 
 def _blank(node: Node) -> str:

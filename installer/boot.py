@@ -1,7 +1,8 @@
 """The installer at boot (xenhost-installer.service): kernel command line -> answer file -> engine.
 
 Progress goes to every console on the boot line (console=tty0 console=ttyS0 ...). Disks are only
-ever wiped when the boot line names an answer file: a medium booted by accident just waits.
+ever wiped when the boot line names an answer file: a medium booted by accident just waits. The
+unit names the media's product tree in $XENHOST_TREE, read here once and passed down.
 """
 from __future__ import annotations
 
@@ -12,10 +13,15 @@ import os
 import subprocess
 import sys
 import tarfile
+import traceback
 
-from . import answerfile, cmdline, debugssh, fetch, keyboard, runner
-from .hookrunner import run_hook
+from . import answerfile, cmdline, debugssh, fetch, keyboard, netup, runner, session
 from .errors import ConfigError, InstallerError, PlanError
+from .hookrunner import run_hook
+from .plan import make_plan
+from .probe import probe
+from .product import DEFAULT
+from .ui import launch
 from .values import TERMINAL
 
 RUN = "/run/install"
@@ -50,30 +56,11 @@ class Consoles(io.TextIOBase):
 
 
 def network_up(opts, say) -> None:
-    """DHCP (or the static network_config) on the named interface, or on every one ("all")."""
-    nics = sorted(n for n in os.listdir("/sys/class/net") if n != "lo")
-    want = opts.network_device
-    if want != "all":
-        by_mac = {open(f"/sys/class/net/{n}/address").read().strip().lower(): n for n in nics}
-        nics = [by_mac.get(want.lower(), want)]
-    for nic in nics:
-        runner.run(["ip", "link", "set", nic, "up"], check=False)
+    """DHCP (or the static network_config=) on the interface network_device= names, or on every one
+    ("all")."""
     net = opts.network
-    if net.mode == "static":
-        nic = nics[0]
-        runner.run(["ip", "addr", "add", net.address, "dev", nic])
-        if net.gateway:
-            runner.run(["ip", "route", "add", "default", "via", net.gateway])
-        if net.dns:
-            with open("/etc/resolv.conf", "w") as f:
-                f.write("".join(f"nameserver {d}\n" for d in net.dns))
-        say(f"network: {nic} {net.address}")
-        return
-    res = runner.run(["dhclient", "-1", "-4", *nics], check=False, timeout=120)
-    if res.returncode:
-        raise InstallerError(f"no DHCP lease on {', '.join(nics)}: {res.stderr.strip()[-200:]}")
-    addrs = runner.run(["ip", "-4", "-o", "addr", "show", "scope", "global"], check=False).stdout
-    say("network: " + "; ".join(" ".join(line.split()[1:4:2]) for line in addrs.splitlines()))
+    static = netup.Static(net.address, net.gateway, tuple(net.dns)) if net.mode == "static" else None
+    say("network: " + netup.bring_up(netup.named(opts.network_device), static, net.vlan))
 
 
 def fetch_answerfile(url: str, kind: str = "answerfile") -> str:
@@ -129,54 +116,55 @@ def at_exit(action: str, say) -> None:
 
 
 def main() -> int:
+    """The boot line decides: an answer file is installed unattended, else the wizard starts."""
     os.makedirs(RUN, exist_ok=True)
-    from .cli import _setup_logging
-    _setup_logging(LOG)
-    try:
-        opts, report = cmdline.parse(cmdline.read_proc())
-    except ConfigError as exc:
-        out = Consoles(["console"])
-        for d in exc.diagnostics:
-            out.write(f"installer: {d}\n")
+    session.setup_logging(LOG)
+    opts, report = read_boot_line()
+    if opts is None:
         return 1
     out = Consoles(opts.consoles or ["tty0"])
 
     def say(msg: str) -> None:
         out.write(f"installer: {msg}\n")
 
-    from .product import DEFAULT
     say(f"{DEFAULT.brand} {DEFAULT.version} installer (Debian {DEFAULT.platform_version}, "
         f"Xen {DEFAULT.xen_version})")
     for w in report.warnings:
         say(str(w))
     boot_line_settings(opts, say)
+    tree = session.local_tree()        # the boot unit names the media's product tree
     if not opts.unattended:
-        return interactive(opts, say)
-    extra: dict[str, str] = {}
+        return interactive(opts, say, tree)
+    return unattended(opts, out, say, tree)
+
+
+def read_boot_line():
+    """(options, report) of the kernel command line; (None, None) when it is invalid, after saying
+    why on the kernel's console (the consoles it names are not known then). Its secrets are
+    registered with the mask before anything is said."""
+    try:
+        opts, report = cmdline.parse(cmdline.read_proc())
+    except ConfigError as exc:
+        out = Consoles(["console"])
+        for d in exc.diagnostics:
+            out.write(f"installer: {d}\n")
+        return None, None
+    runner.SECRETS.add_all(opts.secrets)
+    return opts, report
+
+
+def unattended(opts, out, say, tree: str | None) -> int:
+    """Network, answer file, plan, engine. A failure is reported on the consoles, to the
+    answer file's scripts if the engine never ran, and in a support bundle."""
+    extra: dict[str, str] = {}      # what the support bundle holds besides the log and events
     cfg = None
     try:
         if opts.needs_network:
             network_up(opts, say)
-        path = fetch_answerfile(opts.answerfile, opts.answerfile_kind)
-        say(f"answer file: {fetch.shown(opts.answerfile)}")
-        from .cli import masked_file
-        try:    # before it is read: the support bundle of an invalid answer file holds it too
-            extra["answerfile.xml"] = masked_file(path)
-        except ConfigError:
-            pass            # not XML: parse_file says where
-        cfg, rep = answerfile.parse_file(path)
-        for w in rep.warnings:
-            say(str(w))
-        cmdline.apply(cfg, opts)
-        from .cli import new_ids, render_plan, run_engine
-        from .plan import make_plan
-        from .probe import probe
-        machine = probe()
-        extra["probe.json"] = machine.to_json()
-        plan = make_plan(cfg, machine, new_ids())
-        extra["plan.txt"] = render_plan(plan)
-        outcome = run_engine(cfg, plan, out, extra.get("answerfile.xml", ""), extra["plan.txt"], EVENTS, LOG,
-                             dry_run=False)
+        cfg = read_answerfile(opts, say, extra)
+        plan = plan_install(cfg, extra)
+        outcome = session.run_engine(cfg, plan, out, extra.get("answerfile.xml", ""), extra["plan.txt"],
+                                     EVENTS, LOG, dry_run=False, tree=tree)
         if outcome.success:
             say("INSTALLATION COMPLETE")
             at_exit(cfg.at_exit.value, say)
@@ -194,6 +182,37 @@ def main() -> int:
     except InstallerError as exc:
         say(f"INSTALLATION FAILED: {exc}")
         failed_before_engine(cfg, say)
+    return failed(opts, say, extra)
+
+
+def read_answerfile(opts, say, extra: dict[str, str]):
+    """The answer file the boot line names, fetched and parsed, with the boot line's settings
+    applied; its masked copy goes into extra even when it turns out invalid."""
+    path = fetch_answerfile(opts.answerfile, opts.answerfile_kind)
+    say(f"answer file: {fetch.shown(opts.answerfile)}")
+    try:
+        extra["answerfile.xml"] = session.masked_file(path)
+    except ConfigError:
+        pass            # not XML: parse_file says where
+    cfg, rep = answerfile.parse_file(path)
+    runner.SECRETS.add_all(cfg.secrets)
+    for w in rep.warnings:
+        say(str(w))
+    cmdline.apply(cfg, opts)
+    return cfg
+
+
+def plan_install(cfg, extra: dict[str, str]):
+    """The plan on this machine; the machine and the plan go into extra for the support bundle."""
+    machine = probe()
+    extra["probe.json"] = machine.to_json()
+    plan = make_plan(cfg, machine, session.new_ids())
+    extra["plan.txt"] = session.render_plan(plan)
+    return plan
+
+
+def failed(opts, say, extra: dict[str, str]) -> int:
+    """After a failure: the support bundle, then the boot line's atexit= action."""
     bundle = support_bundle(extra)
     say(f"logs: {LOG}, events: {EVENTS}, support bundle: {bundle}")
     at_exit(opts.atexit.value, say)
@@ -251,12 +270,11 @@ def interactive_console(consoles: list[str]) -> str:
     return "/dev/tty1" if name == "tty0" else f"/dev/{name}"
 
 
-def interactive(opts, say) -> int:
+def interactive(opts, say, tree: str | None) -> int:
     device = interactive_console(opts.consoles)
     say(f"no answer file on the boot line: the interactive installer runs on {device}")
-    from .ui.main import run_on_console
     try:
-        return run_on_console(device, opts)
+        return launch.run_on_console(device, opts, tree)
     finally:
         say(f"the interactive installer ended; logs: {LOG}")
 
@@ -266,7 +284,6 @@ def guarded() -> int:
     try:
         return main()
     except Exception:  # noqa: BLE001 - the last line of defence at boot
-        import traceback
         text = traceback.format_exc()
         Consoles(["ttyS0", "tty0"]).write("installer: internal error:\n" + runner.SECRETS.mask(text))
         return 1

@@ -1,17 +1,20 @@
 """The installer's kernel command line, read as XCP-ng reads it, but strictly.
 
 Parameters the installer does not know (root=, quiet, ...) belong to the kernel and are ignored.
-Contradictions the reference resolves silently or by crashing are errors here.
+Contradictions the reference resolves silently or by crashing are errors here. Parsing touches no
+global: the secrets of the line (sshpassword= and its hash, an answer file URL's credentials) travel
+in BootOptions.secrets, for the front end to register with its mask.
 """
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
-from . import fetch, passwd, values
+from . import locations, passwd, values
 from .config import AtExit
 from .errors import InstallerError, Report
-from .runner import SECRETS
 
 WHERE = "<kernel command line>"
 ANSWER_KEYS = ("answerfile", "rt_answerfile", "answerfile_generator")
@@ -70,6 +73,10 @@ class BootOptions:
     no_gpgcheck: bool = False
     no_repo_gpgcheck: bool = False
     existing_data: str | None = None        # erase | refuse; None: the answer file decides
+    # what no log may show (sshpassword= and its hash, an answer file URL's credentials): for the
+    # front end to register (runner.SECRETS.add_all(opts.secrets)); never shown, never compared
+    secrets: frozenset[str] = field(default=frozenset(), repr=False, compare=False,
+                                    metadata={"plain": False})
 
     @property
     def unattended(self) -> bool:
@@ -147,7 +154,109 @@ def _network_config(value: str, col: int, report: Report) -> NetworkConfig:
     return cfg
 
 
+class Param(NamedTuple):
+    """One installer parameter of the boot line: key=value (has_value: an = was written)."""
+    key: str
+    value: str
+    has_value: bool
+    col: int
+
+
+def _answer_file(opts: BootOptions, p: Param, report: Report) -> None:
+    if opts.answerfile_kind:
+        raise ValueError(f"{p.key} and {opts.answerfile_kind} both given; pass exactly one of "
+                         f"{', '.join(ANSWER_KEYS)}")
+    opts.secrets |= frozenset(locations.credentials(p.value))   # messages show them masked
+    scheme = p.value.split("://", 1)[0].lower() if "://" in p.value else ""
+    rest = p.value.split("://", 1)[1] if "://" in p.value else ""
+    if scheme not in ANSWER_SCHEMES or not (rest.startswith("/") if scheme == "file" else
+                                            rest and not rest.startswith("/")):
+        raise ValueError(f"{p.key} needs a URL starting with "
+                         f"{', '.join(s + '://' for s in ANSWER_SCHEMES)}; "
+                         f"got {locations.shown(p.value)!r}")
+    try:
+        locations.parse(p.value, ANSWER_SCHEMES)
+    except InstallerError as exc:
+        raise ValueError(f"{p.key}: {exc}") from None
+    opts.answerfile, opts.answerfile_kind = p.value, p.key
+
+
+def _network_device(opts: BootOptions, p: Param, report: Report) -> None:
+    # Interface names are case-sensitive (only MACs and the word "all" are not)
+    dev = p.value.strip()
+    if dev.lower() == "all":
+        dev = "all"
+    elif re.match(r"[0-9a-f]{2}[:-]", dev, re.IGNORECASE):
+        dev = values.mac_address(dev)
+    else:
+        dev = values.interface_name(dev)
+        if dev != dev.lower():
+            report.warning(f"{p.key}={dev}: interface names are case-sensitive; {dev} is used "
+                           f"as given (XCP-ng would look for {dev.lower()})", 1, p.col)
+    opts.network_device, opts.network_device_given = dev, True
+    if p.key == "answerfile_device":
+        report.warning("answerfile_device is deprecated; use network_device", 1, p.col)
+
+
+def _network(opts: BootOptions, p: Param, report: Report) -> None:
+    opts.network = _network_config(p.value, p.col, report)
+    opts.network_config_given = True
+
+
+def _existing_data(opts: BootOptions, p: Param, report: Report) -> None:
+    before = opts.existing_data       # given twice: the stricter wins
+    opts.existing_data = values.choice(p.value, ("erase", "refuse"), "existing_data")
+    if before == "refuse":
+        opts.existing_data = "refuse"
+
+
+def _atexit(opts: BootOptions, p: Param, report: Report) -> None:
+    opts.atexit = AtExit(values.choice(p.value, tuple(a.value for a in AtExit), "atexit"))
+
+
+def _console(opts: BootOptions, p: Param, report: Report) -> None:
+    try:  # console= is the kernel's: what is not a terminal is left to it, never opened
+        opts.consoles.append(values.console(p.value))
+    except ValueError as exc:
+        report.warning(f"console: {exc}: left to the kernel; the installer does not write "
+                       "to it", 1, p.col)
+
+
+def _keymap(opts: BootOptions, p: Param, report: Report) -> None:
+    opts.keymap = values.keymap(p.value)
+
+
+def _sshpassword(opts: BootOptions, p: Param, report: Report) -> None:
+    opts.secrets |= {p.value}
+    if len(p.value) < 6:
+        raise ValueError("sshpassword must be at least 6 characters")
+    if passwd.too_long(p.value):
+        raise ValueError(f"sshpassword must be {passwd.too_long(p.value)}")
+    opts.ssh_password_hash = passwd.sha512_crypt(p.value)
+    opts.secrets |= {opts.ssh_password_hash}
+    opts.ssh_password_set = True
+
+
+def _no_check(opts: BootOptions, p: Param, report: Report) -> None:
+    if p.has_value:
+        raise ValueError(f"{p.key} takes no value")
+    setattr(opts, p.key.replace("-", "_"), True)
+    report.warning(NO_REPO_GPGCHECK if p.key == "no-repo-gpgcheck" else NO_GPGCHECK, 1, p.col)
+
+
+# key -> what it sets; a ValueError a handler raises is the parameter's located error
+HANDLERS: dict[str, Callable[[BootOptions, Param, Report], None]] = {
+    **dict.fromkeys(ANSWER_KEYS, _answer_file),
+    "network_device": _network_device, "answerfile_device": _network_device,
+    "network_config": _network, "existing_data": _existing_data, "atexit": _atexit,
+    "console": _console, "keymap": _keymap, "sshpassword": _sshpassword,
+    "no-gpgcheck": _no_check, "no-repo-gpgcheck": _no_check,
+}
+
+
 def parse(text: str) -> tuple[BootOptions, Report]:
+    """The boot line's installer options (their secrets in opts.secrets, registered nowhere) and its
+    warnings; ConfigError listing every error."""
     report = Report(WHERE)
     opts = BootOptions()
     seen: dict[str, int] = {}
@@ -166,71 +275,8 @@ def parse(text: str) -> tuple[BootOptions, Report]:
         seen.setdefault(same, col)
         seen.setdefault(key, col)
         given[same] = token
-        before = opts.existing_data
         try:
-            if key in ANSWER_KEYS:
-                if opts.answerfile_kind:
-                    raise ValueError(f"{key} and {opts.answerfile_kind} both given; pass exactly one of "
-                                     f"{', '.join(ANSWER_KEYS)}")
-                fetch.register(value)   # before any message can show the URL's credentials
-                scheme = value.split("://", 1)[0].lower() if "://" in value else ""
-                rest = value.split("://", 1)[1] if "://" in value else ""
-                if scheme not in ANSWER_SCHEMES or not (rest.startswith("/") if scheme == "file" else
-                                                        rest and not rest.startswith("/")):
-                    raise ValueError(f"{key} needs a URL starting with "
-                                     f"{', '.join(s + '://' for s in ANSWER_SCHEMES)}; "
-                                     f"got {fetch.shown(value)!r}")
-                try:
-                    fetch.parse(value, ANSWER_SCHEMES)
-                except InstallerError as exc:
-                    raise ValueError(f"{key}: {exc}") from None
-                opts.answerfile, opts.answerfile_kind = value, key
-            elif key in ("network_device", "answerfile_device"):
-                # Interface names are case-sensitive (only MACs and the word "all" are not)
-                dev = value.strip()
-                if dev.lower() == "all":
-                    dev = "all"
-                elif re.match(r"[0-9a-f]{2}[:-]", dev, re.IGNORECASE):
-                    dev = values.mac_address(dev)
-                else:
-                    dev = values.interface_name(dev)
-                    if dev != dev.lower():
-                        report.warning(f"{key}={dev}: interface names are case-sensitive; {dev} is used "
-                                       f"as given (XCP-ng would look for {dev.lower()})", 1, col)
-                opts.network_device, opts.network_device_given = dev, True
-                if key == "answerfile_device":
-                    report.warning("answerfile_device is deprecated; use network_device", 1, col)
-            elif key == "network_config":
-                opts.network = _network_config(value, col, report)
-                opts.network_config_given = True
-            elif key == "existing_data":   # given twice: the stricter wins
-                opts.existing_data = values.choice(value, ("erase", "refuse"), "existing_data")
-                if before == "refuse":
-                    opts.existing_data = "refuse"
-            elif key == "atexit":
-                opts.atexit = AtExit(values.choice(value, tuple(a.value for a in AtExit), "atexit"))
-            elif key == "console":
-                try:  # console= is the kernel's: what is not a terminal is left to it, never opened
-                    opts.consoles.append(values.console(value))
-                except ValueError as exc:
-                    report.warning(f"console: {exc}: left to the kernel; the installer does not write "
-                                   "to it", 1, col)
-            elif key == "keymap":
-                opts.keymap = values.keymap(value)
-            elif key == "sshpassword":
-                SECRETS.add(value)
-                if len(value) < 6:
-                    raise ValueError("sshpassword must be at least 6 characters")
-                if passwd.too_long(value):
-                    raise ValueError(f"sshpassword must be {passwd.too_long(value)}")
-                opts.ssh_password_hash = passwd.sha512_crypt(value)
-                SECRETS.add(opts.ssh_password_hash)
-                opts.ssh_password_set = True
-            elif key in ("no-gpgcheck", "no-repo-gpgcheck"):
-                if eq:
-                    raise ValueError(f"{key} takes no value")
-                setattr(opts, key.replace("-", "_"), True)
-                report.warning(NO_REPO_GPGCHECK if key == "no-repo-gpgcheck" else NO_GPGCHECK, 1, col)
+            HANDLERS[key](opts, Param(key, value, bool(eq), col), report)
         except ValueError as exc:
             report.error(f"{key}: {exc}" if not str(exc).startswith(key) else str(exc), 1, col)
     _contradictions(opts, seen, report)

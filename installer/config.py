@@ -188,6 +188,12 @@ class InstallConfig:
     existing_data: str = "erase"   # erase | refuse: a fresh install over a disk that holds data
     existing_installation: DiskRef | None = None
     backup_disk: DiskRef | None = None
+    # What no log, event or support bundle may show: the root password as given and its hash, the
+    # credentials in its locations. Filled by whoever builds the config (the answer-file parser, the
+    # wizard), registered with the process's mask by the front end that runs the session
+    # (runner.SECRETS.add_all(cfg.secrets)). Never serialised, never compared.
+    secrets: frozenset[str] = field(default=frozenset(), repr=False, compare=False,
+                                    metadata={"plain": False})
 
     @property
     def host_keymap(self) -> str:
@@ -198,14 +204,17 @@ class InstallConfig:
 
     def to_dict(self) -> dict:
         """Normalized, JSON-ready form. Holds no secret beyond the password hash."""
-        return _plain(self)
+        return to_plain(self)
 
 
-def _plain(value):
+def to_plain(value):
+    """A config object (dataclasses, enums, lists) as JSON-ready data; fields marked
+    metadata={"plain": False} (secrets) are left out."""
     if dataclasses.is_dataclass(value):
-        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        return {f.name: to_plain(getattr(value, f.name)) for f in dataclasses.fields(value)
+                if f.metadata.get("plain", True)}
     if isinstance(value, enum.Enum):
         return value.value
     if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
+        return [to_plain(v) for v in value]
     return value

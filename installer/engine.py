@@ -1,6 +1,8 @@
 """Run a plan's steps in order, report through events, and fail cleanly.
 
-A failing step stops the run; the error event and the finished event name the step and the reason;
+The engine owns dry runs: a step's run() is called only for real; in a dry run the engine reports
+the step's planned actions instead (hook scripts follow run_hooks, not dry_run). A failing step
+stops the run; the error event and the finished event name the step and the reason;
 installation-complete hooks still run, with "1".
 """
 from __future__ import annotations
@@ -14,7 +16,9 @@ from .config import InstallConfig
 from .errors import InstallerError
 from .events import Events
 from .hookrunner import run_hook
-from .plan import Plan
+from .plantypes import Plan
+from .steps.finish import save_logs
+from .steps.prepare import Checked
 from .target import Target
 
 log = logging.getLogger("installer.engine")
@@ -32,8 +36,8 @@ class Context:
     answerfile_masked: str = ""
     log_path: str | None = None
     events_path: str | None = None
-    machine_disks: dict = field(default_factory=dict)   # live probe of the targets (prepare)
-    hook_scripts: dict = field(default_factory=dict)    # (stage, location) -> script, fetched by prepare
+    local_tree: str | None = None      # the local product tree (None: the installer media)
+    checked: Checked = field(default_factory=Checked)   # set by the prepare step, and only there
     target: Target | None = None
     current: str = ""
     _index: int = 0
@@ -79,7 +83,7 @@ def run(ctx: Context) -> Outcome:
                         total=len(steps), actions=list(step.actions))
         step_start = time.monotonic()
         try:
-            step_registry.module(step.name).run(ctx, step)
+            _run_step(ctx, step)
         except InstallerError as exc:
             outcome = Outcome(False, step.name, str(exc))
         except Exception as exc:  # a bug: still report which step and why, never just a traceback
@@ -98,11 +102,22 @@ def run(ctx: Context) -> Outcome:
     return outcome
 
 
+def _run_step(ctx: Context, step) -> None:
+    """The step for real, or in a dry run each planned action reported as such, with progress."""
+    for_real = ctx.run_hooks if step.name.startswith("hooks-") else not ctx.dry_run
+    if for_real:
+        step_registry.module(step.name).run(ctx, step)
+        return
+    total = max(len(step.actions), 1)
+    for i, action in enumerate(step.actions, 1):
+        ctx.log(f"dry run: {action}")
+        ctx.progress(i / total)
+
+
 def _salvage(ctx: Context) -> None:
     """After a failure: keep the logs on the target when it is mounted, then let go of it."""
     if not ctx.target.mounted():
         return
-    from .steps.finish import save_logs
     try:
         save_logs(ctx)
     except OSError as exc:
@@ -122,7 +137,7 @@ def _final_hooks(ctx: Context, outcome: Outcome) -> None:
             ctx.log(f"dry run: installation-complete script {hook.location} {flag} not run")
             continue
         try:
-            run_hook(hook, [flag], ctx.log, ctx.hook_scripts.get((hook.stage, hook.location)))
+            run_hook(hook, [flag], ctx.log, ctx.checked.hook_scripts.get((hook.stage, hook.location)))
             ctx.log(f"installation-complete hook {hook.location} ran with {flag}")
         except InstallerError as exc:
             ctx.warn(str(exc))

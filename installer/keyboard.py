@@ -10,6 +10,8 @@ import functools
 from dataclasses import dataclass
 from importlib import resources
 
+from . import runner
+
 MODEL = "pc105"       # what Debian sets up for PC keyboards, USB Apple ones included
 
 
@@ -59,7 +61,6 @@ def ckbcomp_argv(keymap: str) -> list[str]:
 def load_console_keymap(keymap: str) -> str | None:
     """Apply a keymap to the installer's consoles now (ckbcomp | loadkeys). None on success,
     else why not (the caller says so: a wrong keyboard must not pass silently)."""
-    from . import runner
     compiled = runner.run(ckbcomp_argv(keymap), check=False, timeout=60)
     if compiled.returncode:
         return f"ckbcomp failed: {compiled.stderr.strip()[-200:]}"

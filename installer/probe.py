@@ -11,7 +11,8 @@ import os
 import re
 from pathlib import Path
 
-from . import runner
+from . import eligibility, runner
+from .layout import partition_path
 from .machine import NIC, Disk, Installation, Machine, Partition
 
 SKIP_PREFIXES = ("ram", "zram", "dm-", "sr", "fd", "nbd")
@@ -129,7 +130,6 @@ def probe_disk(device, include_loop: bool = False, mounts=None, swaps=None, by_i
 def _volume_groups(disks: list[Disk]) -> None:
     """Each LVM physical volume's volume group and LV count, read from the LVM metadata by pvs
     (nothing is activated, so this works without device-mapper); PVs without a node are skipped."""
-    from .layout import partition_path
     pvs: dict[str, Disk | Partition] = {}
     for disk in disks:
         if "LVM2_member" in disk.signatures:
@@ -151,7 +151,7 @@ def _volume_groups(disks: list[Disk]) -> None:
 
 
 def _nics() -> list[NIC]:
-    import pyudev
+    import pyudev   # lazily: only a live probe needs it, recorded machines and planning do not
     try:
         import netifaces
     except ImportError:  # addresses are informative only
@@ -222,12 +222,11 @@ def installation_details(device: str, disk_name: str) -> Installation:
 
 
 def _installations(disks: list[Disk]) -> list[Installation]:
-    from .layout import partition_path
     found = []
     for disk in disks:
-        root = disk.partition(1)
-        if root and root.fstype == "ext4" and root.label.startswith("root-"):
-            device = partition_path(disk.path, 1)
+        root = eligibility.root(disk)
+        if root is not None:
+            device = partition_path(disk.path, root.number)
             if os.path.exists(device):
                 found.append(installation_details(device, disk.name))
     return found
@@ -235,7 +234,7 @@ def _installations(disks: list[Disk]) -> list[Installation]:
 
 def probe(include_loop: bool = False, only: list[str] | None = None) -> Machine:
     """Describe this machine. `only` restricts disks to these kernel names (e.g. test loop devices)."""
-    import pyudev
+    import pyudev   # lazily: only a live probe needs it, recorded machines and planning do not
     mounts, swaps, by_id = _mounts(), _swaps(), _by_id()
     disks = []
     for dev in pyudev.Context().list_devices(subsystem="block", DEVTYPE="disk"):

@@ -1,5 +1,5 @@
-"""What we install. Issue-level note: the product tree's .treeinfo will provide these values; until
-the product tree exists (image/), the Debian product's identity is defined here."""
+"""What we build and install: the product's identity (brand, version, Debian and Xen versions).
+The image build writes the same values into the product tree's .treeinfo and the host's inventory."""
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -57,6 +57,11 @@ class Secrets:
             self._values |= spellings
             self._ordered = sorted(self._values, key=len, reverse=True)
 
+    def add_all(self, values) -> None:
+        """Register every value of an iterable (InstallConfig.secrets, say)."""
+        for value in values:
+            self.add(value)
+
     def mask(self, text: str) -> str:
         for value in self._ordered:
             if value in text:
@@ -119,6 +124,10 @@ def _percent(value: str, plus: bool) -> str:
     return "".join([table[b] for b in value.encode("utf-8", "surrogatepass")])
 
 
+# The process's mask: the log filters, events and run() apply it to everything they write. No
+# parser fills it (answer file, boot line, wizard): each returns what it found (InstallConfig.secrets,
+# BootOptions.secrets) and the front end registers that right after parsing, session.run_engine once
+# more (SECRETS.add_all(...)). fetch registers a location's credentials before it sends them.
 SECRETS = Secrets()
 
 

@@ -144,12 +144,12 @@ def sha256(path: str) -> str:
     return h.hexdigest()
 
 
-def open_tree(cfg, cache_dir: str | None = None) -> Tree:
-    """The product tree of the first <source>, or of the installer media. An NFS export is
-    mounted read-only and then read as a local tree."""
+def open_tree(cfg, cache_dir: str | None = None, local: str | None = None) -> Tree:
+    """The product tree of the first <source>, or for a local source the directory local (default:
+    the installer media). An NFS export is mounted read-only and then read as a local tree."""
     src = cfg.sources[0] if cfg.sources else None
     if src is None or src.type == "local":
-        return Tree(os.environ.get("XENHOST_TREE", MEDIA), cache_dir)
+        return Tree(local or MEDIA, cache_dir)
     if src.type == "nfs":
         tree = Tree(nfs.mount_dir(src.location), cache_dir)
         tree.label = f"{src.location} (NFS)"

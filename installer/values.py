@@ -12,6 +12,8 @@ import re
 import zoneinfo
 from importlib import resources
 
+from . import locations
+
 TRUE_WORDS = ("yes", "true")
 FALSE_WORDS = ("no", "false")
 # XCP-ng reads every word but yes/true as false: these mean false there and to whoever wrote them.
@@ -186,13 +188,14 @@ def host_or_ip(text: str) -> str:
 
 
 @functools.lru_cache(maxsize=1)
-def _timezones() -> frozenset[str]:
+def timezones() -> frozenset[str]:
+    """The time zone names the host accepts (the system's tz database)."""
     return frozenset(zoneinfo.available_timezones()) - {"localtime", "Factory", "posixrules"}
 
 
 def timezone(text: str) -> str:
     value = text.strip()
-    zones = _timezones()
+    zones = timezones()
     if value in zones:
         return value
     if not zones:
@@ -295,35 +298,32 @@ _NFS = re.compile(r"nfs://[^\s/]+/\S*|[^\s/:]+:/\S*")
 
 
 def url(text: str, schemes: tuple[str, ...] = ("http", "https", "ftp", "file")) -> str:
-    from . import fetch                  # its credentials are secrets before any message shows them
-    from .errors import InstallerError
-    fetch.register(text)
+    """A location checked as fetch will check it; messages show it with its credentials masked
+    (registering them is for whoever sends them: fetch)."""
     value = text.strip()
     if not _URL.fullmatch(value) or value.split(":", 1)[0].lower() not in schemes:
         raise ValueError(f"expected a URL starting with {', '.join(s + '://' for s in schemes)}; "
-                         f"got {fetch.shown(text)!r}")
+                         f"got {locations.shown(text)!r}")
     try:
-        fetch.parse(value, schemes)      # what the fetch would refuse is refused here, located
-    except InstallerError as exc:
+        locations.parse(value, schemes)  # what the fetch would refuse is refused here, located
+    except locations.FetchError as exc:
         raise ValueError(str(exc)) from None
     return value
 
 
 def nfs_location(text: str) -> str:
-    from . import fetch                  # credentials are secrets before any message shows them
-    fetch.register(text)
     value = text.strip()
     scheme = re.match(r"([A-Za-z][A-Za-z0-9+.-]*)://", value)
     if scheme and scheme.group(1).lower() != "nfs":
         raise ValueError(f"an NFS location is server:/path or nfs://server/path, not a "
-                         f"{scheme.group(1)}:// URL ({fetch.shown(text)!r})")
+                         f"{scheme.group(1)}:// URL ({locations.shown(text)!r})")
     if not _NFS.fullmatch(value):
         raise ValueError("expected an NFS location like server:/path or nfs://server/path, got "
-                         f"{fetch.shown(text)!r}")
+                         f"{locations.shown(text)!r}")
     server = value[len("nfs://"):] if scheme else value
     if "@" in re.split(r":?/", server, 1)[0]:
         raise ValueError("NFS locations take no user name or password (NFS has none): "
-                         f"{fetch.shown(text)!r}")
+                         f"{locations.shown(text)!r}")
     return value
 
 

@@ -1,17 +1,19 @@
 """The interactive install's choices, their checks, which screens apply, and the InstallConfig they
-make. Pure: the urwid screens (installer/ui/) only show these values and report field errors.
+make. Pure: the urwid screens (installer/ui/) only show these values and report field errors, and
+nothing here registers a secret: the root password and its hash travel in Choices.secrets, and with a
+source URL's credentials in InstallConfig.secrets, for the backend to register with the mask.
 """
 from __future__ import annotations
 
 import functools
 from dataclasses import dataclass, field
 
-from . import offers, passwd, values
+from . import eligibility, locations, offers, passwd, values
 from .config import (DiskRef, InstallConfig, IPv4Config, IPv4Mode, IPv6Config, IPv6Mode,
                      ManagementInterface, Mode, NTPConfig, NTPMode, PrimaryDisk, Raid, RootPassword,
                      Source, SRType)
 from .machine import Machine
-from .runner import SECRETS
+from .product import Product
 
 RAID_DEVICE = "/dev/md127"
 
@@ -56,6 +58,9 @@ class Choices:
     source_type: str = "local"          # local | url | nfs
     source_location: str = ""
     verify_source: bool = False
+    # the root password as typed and its hash: never shown, never compared, never serialised
+    secrets: frozenset[str] = field(default=frozenset(), repr=False, compare=False,
+                                    metadata={"plain": False})
 
 
 def defaults(machine: Machine) -> Choices:
@@ -68,12 +73,12 @@ def defaults(machine: Machine) -> Choices:
 
 
 # -- which screens apply --------------------------------------------------------------------------
-def applies(screen: str, c: Choices, machine: Machine) -> bool:
+def applies(screen: str, c: Choices, machine: Machine, product: Product) -> bool:
     fresh = c.action == "fresh"
     if screen == "hardware":
-        return bool(offers.hardware_warnings(machine) or offers.boot_warnings(machine))
+        return bool(eligibility.hardware_warnings(machine) or eligibility.boot_warnings(machine))
     if screen == "install-type":
-        return bool(offers.existing(machine))
+        return bool(eligibility.existing(machine, product))
     if screen in ("primary-disk", "guest-disks", "sr-type", "password", "nic", "network",
                   "hostname-dns", "timezone", "ntp"):
         if screen == "guest-disks":
@@ -90,9 +95,9 @@ def taken(c: Choices) -> set[str]:
     return {d for d in (c.primary_disk, c.raid_partner) if d}
 
 
-def next_screen(current: str, c: Choices, machine: Machine) -> str | None:
+def next_screen(current: str, c: Choices, machine: Machine, product: Product) -> str | None:
     for name in SCREENS[SCREENS.index(current) + 1:]:
-        if applies(name, c, machine):
+        if applies(name, c, machine, product):
             return name
     return None
 
@@ -112,17 +117,17 @@ def check_keymap(keymap: str) -> Errors:
     return errors
 
 
-def check_install_type(c: Choices, machine: Machine) -> Errors:
-    found = {e.disk: e for e in offers.existing(machine)}
+def check_install_type(c: Choices, machine: Machine, product: Product) -> Errors:
+    """An upgrade or a restore is refused with eligibility's reason, as the planner refuses it."""
     if c.action == "fresh":
         return {}
-    e = found.get(c.existing_disk)
+    e = next((e for e in eligibility.existing(machine, product) if e.disk == c.existing_disk), None)
     if e is None:
         return {"action": "choose an installation"}
-    if c.action == "upgrade" and not e.upgrade:
-        return {"action": f"{e.disk} cannot be upgraded: {e.reason}"}
-    if c.action == "restore" and not e.restore:
-        return {"action": f"{e.disk} holds no backup to restore"}
+    if c.action == "upgrade" and not e.can_upgrade:
+        return {"action": f"{e.disk} cannot be upgraded: {e.upgrade_refused}"}
+    if c.action == "restore" and not e.can_restore:
+        return {"action": f"{e.disk} cannot be restored: {e.restore_refused}"}
     return {}
 
 
@@ -147,10 +152,10 @@ def check_password(password: str, confirm: str, ssh_key: str) -> Errors:
 
 
 def set_password(c: Choices, password: str) -> None:
-    """Keep only the hash; both are secrets that no log or event may show."""
-    SECRETS.add(password)
+    """Keep only the hash; both are secrets that no log or event may show (Choices.secrets, a
+    password set before replaced)."""
     c.password_hash = passwd.sha512_crypt(password)
-    SECRETS.add(c.password_hash)
+    c.secrets = frozenset({password, c.password_hash})
 
 
 def check_network(c: Choices) -> Errors:
@@ -223,7 +228,7 @@ def split_list(text: str) -> list[str]:
 def timezones() -> dict[str, list[str]]:
     """Region -> cities, from the tz database (Etc/UTC included)."""
     zones: dict[str, list[str]] = {}
-    for name in sorted(values._timezones()):
+    for name in sorted(values.timezones()):
         region, _, city = name.partition("/")
         if city and region not in ("SystemV", "US", "posix", "right"):
             zones.setdefault(region, []).append(city)
@@ -243,13 +248,15 @@ def disks_erased(c: Choices) -> list[str]:
 
 
 def to_config(c: Choices, machine: Machine) -> InstallConfig:
+    """The InstallConfig the choices make; it carries their secrets (cfg.secrets)."""
     # an upgrade or a restore keeps the host's own settings (its keymap too)
     if c.action == "restore":
-        return InstallConfig(mode=Mode.RESTORE, backup_disk=DiskRef(path="/dev/" + c.existing_disk))
+        return InstallConfig(mode=Mode.RESTORE, backup_disk=DiskRef(path="/dev/" + c.existing_disk),
+                             secrets=_secrets(c))
     if c.action == "upgrade":
         return InstallConfig(mode=Mode.UPGRADE, existing_installation=DiskRef(path="/dev/" + c.existing_disk),
-                             sources=[_source(c)])
-    cfg = InstallConfig(keymap=c.keymap, sources=[_source(c)])
+                             sources=[_source(c)], secrets=_secrets(c))
+    cfg = InstallConfig(keymap=c.keymap, sources=[_source(c)], secrets=_secrets(c))
     cfg.sr_type = SRType(c.sr_type)
     if c.raid_partner:
         cfg.raid = Raid(RAID_DEVICE, [DiskRef(path="/dev/" + d) for d in (c.primary_disk, c.raid_partner)])
@@ -269,6 +276,12 @@ def to_config(c: Choices, machine: Machine) -> InstallConfig:
     mode = NTPMode(c.ntp_mode)
     cfg.ntp = NTPConfig(mode, [values.host_or_ip(s) for s in c.ntp_servers] if mode == NTPMode.MANUAL else [])
     return cfg
+
+
+def _secrets(c: Choices) -> frozenset[str]:
+    """The password's and the source URL's, as the answer-file parser collects them."""
+    source = locations.credentials(c.source_location) if c.source_type != "local" else []
+    return c.secrets | frozenset(source)
 
 
 def _source(c: Choices) -> Source:

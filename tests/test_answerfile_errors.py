@@ -1,6 +1,6 @@
 """Answer files that must fail: the exact message and position of the first error, and warnings."""
 import pytest
-from conftest import parse_text
+from helpers import parse_text
 
 from installer.errors import ConfigError, clip
 

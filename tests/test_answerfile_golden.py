@@ -1,6 +1,6 @@
 """Every example answer file -> the expected normalized InstallConfig (tests/golden/config-*.json)."""
 import pytest
-from conftest import EXAMPLES, check_golden
+from helpers import EXAMPLES, check_golden
 
 from installer import passwd
 from installer.answerfile import parse_file

@@ -4,7 +4,7 @@ from __future__ import annotations
 import tarfile
 
 import pytest
-from conftest import self_signed_cert
+from helpers import self_signed_cert
 
 from installer import boot, fetch
 from installer.errors import InstallerError
@@ -96,12 +96,12 @@ def test_https_answer_file_needs_a_trusted_certificate(run_dir, tmp_path, monkey
 def test_without_an_answer_file_the_wizard_starts_on_the_last_console(run_dir, monkeypatch, capsys):
     """A medium booted without answerfile= starts the interactive installer, which asks before
     touching anything: nothing is fetched or configured behind its back."""
-    from installer.ui import main as ui_main
+    from installer.ui import launch
     monkeypatch.setattr(boot.cmdline, "read_proc", lambda: "boot=live console=tty0 console=ttyS0,115200")
     called = []
     monkeypatch.setattr(boot, "network_up", lambda *a: called.append("network"))
     monkeypatch.setattr(boot, "fetch_answerfile", lambda *a: called.append("fetch"))
-    monkeypatch.setattr(ui_main, "run_on_console", lambda device, opts: called.append(device) or 0)
+    monkeypatch.setattr(launch, "run_on_console", lambda device, opts, tree: called.append(device) or 0)
     assert boot.main() == 0
     assert called == ["/dev/ttyS0"]
     assert "the interactive installer runs on /dev/ttyS0" in capsys.readouterr().err
@@ -168,3 +168,80 @@ def test_a_refused_plan_still_tells_the_installation_complete_script(run_dir, bo
     assert flag.read_text() == "status 1\n"
     assert f"installation-complete script {url}/report.sh ran with 1" in err
     assert booted.actions[-1] == "poweroff"
+
+
+GOOD = """<installation><primary-disk>sda</primary-disk><source type="local"/>
+<admin-interface name="eth0" proto="dhcp"/><root-password>b00t-pw</root-password></installation>"""
+
+
+@pytest.fixture
+def planned(run_dir, booted, monkeypatch):
+    """boot.main() up to the engine: a recorded machine instead of a probe, and the engine's
+    outcome chosen by the test; what the engine was given is kept."""
+    from helpers import machine
+    monkeypatch.setattr(boot, "probe", lambda: machine("bios-1disk"))
+    monkeypatch.setenv("XENHOST_TREE", "/media/tree")
+    given = {}
+
+    def run_engine(cfg, plan, stream, masked, plan_text, events, log, dry_run, tree=None):
+        given.update(cfg=cfg, masked=masked, plan_text=plan_text, dry_run=dry_run, tree=tree)
+        return given["outcome"]
+    monkeypatch.setattr(boot.session, "run_engine", run_engine)
+    af = run_dir / "a.xml"
+    af.write_text(GOOD)
+
+    def run(outcome) -> int:
+        given["outcome"] = outcome
+        return booted(f"answerfile=file://{af} atexit=poweroff")
+    run.given, run.actions = given, booted.actions
+    return run
+
+
+def test_an_install_that_succeeds_ends_with_the_answer_files_atexit(planned, run_dir, capsys):
+    from installer.engine import Outcome
+    assert planned(Outcome(True)) == 0
+    err = capsys.readouterr().err
+    assert "installer: INSTALLATION COMPLETE" in err and "support bundle" not in err
+    given = planned.given
+    assert given["dry_run"] is False and given["tree"] == "/media/tree"   # $XENHOST_TREE, passed down
+    assert "b00t-pw" not in given["masked"] and "<primary-disk>sda</primary-disk>" in given["masked"]
+    assert given["plan_text"].startswith("Plan: fresh install of")
+    assert planned.actions == ["poweroff"]       # the boot line's atexit= reached the config
+
+
+def test_a_failed_step_is_reported_with_a_support_bundle(planned, run_dir, capsys):
+    from installer.engine import Outcome
+    assert planned(Outcome(False, "partition", "sfdisk said no")) == 1
+    err = capsys.readouterr().err
+    assert "installer: INSTALLATION FAILED in step partition: sfdisk said no" in err
+    [bundle] = run_dir.glob("support-*.tar.gz")
+    assert f"support bundle: {bundle}" in err
+    with tarfile.open(bundle) as tar:
+        assert {"answerfile.xml", "probe.json", "plan.txt"} <= set(tar.getnames())
+    assert planned.actions == ["poweroff"]
+
+
+def test_an_invalid_boot_line_is_reported_on_the_kernels_console(run_dir, monkeypatch, capsys):
+    written = []
+    monkeypatch.setattr(boot.Consoles, "write", lambda self, text: written.append((self.names, text)))
+    monkeypatch.setattr(boot.cmdline, "read_proc", lambda: "answerfile=x rt_answerfile=y")
+    assert boot.main() == 1
+    assert written and all(names == ["console"] for names, _ in written)
+    assert all(text.startswith("installer: ") for _, text in written)
+
+
+def test_the_boot_lines_network_goes_through_netup(monkeypatch):
+    """network_config= static with a VLAN: the address on the VLAN interface (the VLAN used to be
+    dropped at boot)."""
+    from installer import cmdline, netup
+    seen = []
+    monkeypatch.setattr(netup, "named", lambda device: [device])
+    monkeypatch.setattr(netup, "bring_up", lambda nics, static, vlan: seen.append((nics, static, vlan))
+                        or "eth0.7 192.0.2.10/24")
+    opts, _ = cmdline.parse("answerfile=http://192.0.2.1/a.xml network_device=eth0 "
+                            "network_config=static:ip=192.0.2.10;netmask=255.255.255.0;gateway=192.0.2.1;"
+                            "dns=192.0.2.53;vlan=7")
+    said = []
+    boot.network_up(opts, said.append)
+    assert seen == [(["eth0"], netup.Static("192.0.2.10/24", "192.0.2.1", ("192.0.2.53",)), 7)]
+    assert said == ["network: eth0.7 192.0.2.10/24"]

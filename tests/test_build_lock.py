@@ -195,7 +195,7 @@ def test_a_dependent_build_holds_what_it_was_built_from(cache):
 
 def test_a_forced_rebuild_of_a_build_in_use_is_refused_and_leaves_it_intact(cache):
     assert build(cache, "pxe", "k1", "A")[0] == 0
-    user = hold(cache, str(cache / "pxe" / "k1" / "result"))     # as vm-tests/media.py does
+    user = hold(cache, str(cache / "pxe" / "k1" / "result"))     # as vm-tests/conftest.py does
     try:
         code, _out, err = build(cache, "pxe", "k1", "B", 0, "--force")
         assert code == 1

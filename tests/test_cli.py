@@ -4,7 +4,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import EXAMPLES, MACHINES, ROOT
+from helpers import EXAMPLES, MACHINES, ROOT
 
 
 def cli(*args, check=None):

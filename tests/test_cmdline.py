@@ -1,9 +1,10 @@
 """Installer kernel parameters, read as XCP-ng does, contradictions refused."""
 import pytest
 
-from installer import cmdline
+from installer import boot, cmdline, commands
+from installer.config import to_plain
 from installer.errors import ConfigError
-from installer.runner import SECRETS
+from installer.runner import MASK, SECRETS
 
 
 def parse(text):
@@ -126,7 +127,52 @@ def test_errors(text, expected):
 def test_sshpassword_is_a_secret():
     o = parse("sshpassword=hunter2hunter2")
     assert o.ssh_password_set and "hunter2hunter2" not in repr(o)
-    assert SECRETS.mask("login with hunter2hunter2") == "login with ********"
+    assert {"hunter2hunter2", o.ssh_password_hash} <= o.secrets
+    assert "secrets" not in to_plain(o)
+
+
+def test_the_parser_leaves_the_global_mask_unchanged():
+    """The secrets of the boot line travel on the options; the front end registers them."""
+    before = (set(SECRETS._values), list(SECRETS._ordered))
+    o = parse("sshpassword=Pars3r-Ssh-Pw answerfile=http://op:Pars3r-Url-Pw@192.0.2.5/a.xml")
+    assert (set(SECRETS._values), list(SECRETS._ordered)) == before
+    assert {"Pars3r-Ssh-Pw", o.ssh_password_hash, "Pars3r-Url-Pw"} <= o.secrets
+    assert SECRETS.mask("log: Pars3r-Ssh-Pw") == "log: Pars3r-Ssh-Pw"
+    # a refused line registers nothing either, and its messages mask the URL's password all the same
+    errors = error_of("answerfile=http://op:Pars3r-Bad-Pw@192.0.2.5:99999/a.xml")
+    assert (set(SECRETS._values), list(SECRETS._ordered)) == before
+    assert "Pars3r-Bad-Pw" not in "".join(errors) and "op:********@" in "".join(errors)
+
+
+def test_the_cmdline_command_masks_sshpassword_and_its_hash(capsys):
+    """cli registers the options' secrets right after parsing: the JSON shows neither."""
+    assert commands.main(["cmdline", "sshpassword=Cl1-Ssh-Pw atexit=shell"]) == 0
+    out = capsys.readouterr().out
+    assert "Cl1-Ssh-Pw" not in out and "$6$" not in out
+    assert '"ssh_password_hash": "********"' in out and "secrets" not in out
+
+
+def test_the_boot_path_registers_the_boot_lines_secrets(tmp_path, monkeypatch, capsys):
+    """boot registers them as soon as the line is read: the log masks sshpassword= and its hash
+    (the wizard start is stubbed out)."""
+    import logging
+    from installer.ui import launch
+    monkeypatch.setattr(boot, "RUN", str(tmp_path))
+    monkeypatch.setattr(boot, "LOG", str(tmp_path / "installer.log"))
+    monkeypatch.setattr(boot.Consoles, "__init__", lambda self, names: setattr(self, "names", []))
+    monkeypatch.setattr(boot.cmdline, "read_proc", lambda: "sshpassword=B0ot-Ssh-Pw console=tty0")
+    monkeypatch.setattr(boot.debugssh, "enable", lambda hashed: f"sshd on, root hash {hashed}")
+    monkeypatch.setattr(launch, "run_on_console", lambda device, opts, tree: 0)
+    handlers = list(logging.getLogger("installer").handlers)
+    try:
+        assert boot.main() == 0
+    finally:
+        for handler in set(logging.getLogger("installer").handlers) - set(handlers):
+            logging.getLogger("installer").removeHandler(handler)
+            handler.close()
+    log = (tmp_path / "installer.log").read_text()
+    assert f"sshd on, root hash {MASK}" in log and "$6$" not in log
+    assert SECRETS.mask("B0ot-Ssh-Pw") == MASK
 
 
 def test_network_config_without_network_warns():
@@ -144,7 +190,7 @@ def test_kernel_parameters_may_repeat_and_single_quotes_are_plain():
 def test_url_credentials_are_masked_in_cli_output():
     import subprocess
     import sys
-    from conftest import ROOT
+    from helpers import ROOT
     res = subprocess.run([sys.executable, "-m", "installer", "cmdline", "answerfile=http://u:pa55word@h/a.xml"],
                          cwd=ROOT, capture_output=True, text=True)
     assert res.returncode == 0 and "pa55word" not in res.stdout and "u:********@h" in res.stdout

@@ -2,9 +2,10 @@
 import io
 import json
 import os
+from pathlib import Path
 
 import pytest
-from conftest import EXAMPLES, machine, parse_text
+from helpers import EXAMPLES, machine, parse_text
 
 from installer import engine, steps
 from installer.answerfile import parse_file
@@ -21,6 +22,13 @@ def run(cfg, machine_name="bios-1disk", run_hooks=False, dry_run=True):
     events.add_sink(jsonl_sink(buf))
     outcome = engine.run(engine.Context(cfg, plan, events, dry_run=dry_run, run_hooks=run_hooks))
     return outcome, [json.loads(line) for line in buf.getvalue().splitlines()], plan
+
+
+def steps_that_touch_nothing(monkeypatch) -> None:
+    """For a real run (dry_run=False) in a test: every step's run() does nothing; a test then
+    replaces the one it is about."""
+    for mod in steps.MODULES.values():
+        monkeypatch.setattr(mod, "run", lambda ctx, step: None)
 
 
 def hook_script(tmp_path, name, body):
@@ -53,6 +61,23 @@ def test_dry_run_emits_ordered_events():
     assert {e["type"] for e in events} <= {"step-start", "progress", "log", "step-end", "finished"}
 
 
+def test_the_engine_owns_dry_runs(monkeypatch):
+    """A dry run calls no step's run(): each planned action is reported as a dry run, with progress;
+    and no step module asks for ctx.dry_run itself."""
+    cfg, _ = parse_file(EXAMPLES / "fresh-dhcp.xml")
+    for mod in set(steps.MODULES.values()) | {steps.hooks}:
+        monkeypatch.setattr(mod, "run", lambda ctx, step: pytest.fail(f"{step.name} ran in a dry run"))
+    outcome, events, plan = run(cfg)
+    assert outcome.success
+    for step in plan.steps:
+        logged = [e["message"] for e in events if e["type"] == "log" and e["step"] == step.name]
+        assert logged == [f"dry run: {a}" for a in step.actions]
+        ratios = [e["ratio"] for e in events if e["type"] == "progress" and e["step"] == step.name]
+        assert ratios[-1] == 1.0
+    sources = (Path(steps.__file__).parent).glob("*.py")
+    assert not [p.name for p in sources if "dry_run" in p.read_text()]
+
+
 def test_a_real_run_for_disks_this_machine_lacks_stops_in_prepare():
     """The plan came from a recorded machine; the live check finds no such disk and writes nothing."""
     if os.path.exists("/dev/sda"):
@@ -70,8 +95,9 @@ def test_failing_step_stops_run_and_reports_it(tmp_path, monkeypatch):
 
     def boom(ctx, step):
         raise InstallerError("no space left on device")
+    steps_that_touch_nothing(monkeypatch)
     monkeypatch.setattr(steps.laydown, "run", boom)
-    outcome, events, _ = run(cfg, run_hooks=True)
+    outcome, events, _ = run(cfg, run_hooks=True, dry_run=False)
     assert (outcome.success, outcome.failed_step) == (False, "laydown")
     started = [e["step"] for e in events if e["type"] == "step-start"]
     assert started[-1] == "laydown" and "bootloader" not in started
@@ -84,8 +110,9 @@ def test_failing_step_stops_run_and_reports_it(tmp_path, monkeypatch):
 
 def test_crashing_step_is_reported_not_raised(monkeypatch):
     cfg, _ = parse_file(EXAMPLES / "fresh-dhcp.xml")
+    steps_that_touch_nothing(monkeypatch)
     monkeypatch.setattr(steps.partition, "run", lambda ctx, step: {}["missing"])
-    outcome, events, _ = run(cfg)
+    outcome, events, _ = run(cfg, dry_run=False)
     assert outcome.failed_step == "partition"
     assert events[-1]["message"] == "internal error: KeyError: 'missing'"
 
@@ -117,6 +144,7 @@ def test_hook_that_is_not_a_script_is_refused(tmp_path):
 def test_secrets_never_reach_events_or_text(monkeypatch):
     SECRETS.add("S3cretTokenValue")
     cfg, _ = parse_file(EXAMPLES / "fresh-dhcp.xml")
+    steps_that_touch_nothing(monkeypatch)
     monkeypatch.setattr(steps.laydown, "run", lambda ctx, step: ctx.log(
         "fetch http://admin:pa55word@192.0.2.5/tree with token S3cretTokenValue"))
     buf = io.StringIO()
@@ -124,7 +152,7 @@ def test_secrets_never_reach_events_or_text(monkeypatch):
     events = Events()
     events.add_sink(jsonl_sink(buf))
     events.add_sink(text_sink(buf))
-    engine.run(engine.Context(cfg, plan, events))
+    engine.run(engine.Context(cfg, plan, events, dry_run=False))
     out = buf.getvalue()
     assert "fetch http://admin:********@192.0.2.5/tree with token ********" in out
     assert "pa55word" not in out and "S3cretTokenValue" not in out and "changeme-now" not in out
@@ -163,7 +191,6 @@ def test_text_progress_prints_one_line_per_tenth_of_a_step():
 
 def test_prepare_fetches_every_hook_before_any_disk_is_touched(http_dir):
     """A filesystem-populated script that is missing used to be found only after partitioning."""
-    import types
     from installer.config import Hook, InstallConfig
     from installer.hookrunner import HookError
     from installer.steps import prepare
@@ -171,15 +198,14 @@ def test_prepare_fetches_every_hook_before_any_disk_is_touched(http_dir):
     (www / "start.sh").write_text("#!/bin/sh\ntrue\n")
     cfg = InstallConfig(hooks=[Hook("installation-start", "url", f"{url}/start.sh"),
                                Hook("filesystem-populated", "url", f"{url}/missing.sh")])
-    ctx = types.SimpleNamespace(cfg=cfg, run_hooks=True, hook_scripts={}, log=lambda m: None)
     with pytest.raises(HookError) as exc:
-        prepare.fetch_hooks(ctx)
+        prepare.fetch_hooks(cfg.hooks, lambda m: None)
     assert "missing.sh" in str(exc.value) and "404" in str(exc.value)
     (www / "missing.sh").write_text("#!/bin/sh\necho populated \"$1\"\n")
-    prepare.fetch_hooks(ctx)
-    assert ctx.hook_scripts[("filesystem-populated", f"{url}/missing.sh")].startswith(b"#!/bin/sh")
+    scripts = prepare.fetch_hooks(cfg.hooks, lambda m: None)
+    assert scripts[("filesystem-populated", f"{url}/missing.sh")].startswith(b"#!/bin/sh")
     (www / "missing.sh").unlink()          # runs from the copy fetched before the disks were touched
     from installer.hookrunner import run_hook
     seen = []
-    run_hook(cfg.hooks[1], ["/target"], seen.append, ctx.hook_scripts[("filesystem-populated", f"{url}/missing.sh")])
+    run_hook(cfg.hooks[1], ["/target"], seen.append, scripts[("filesystem-populated", f"{url}/missing.sh")])
     assert seen == ["filesystem-populated hook: populated /target"]

@@ -6,7 +6,6 @@ FTP server, closed ports; plus product trees whose files are swapped after they 
 from __future__ import annotations
 
 import base64
-import functools
 import hashlib
 import http.server
 import logging
@@ -16,9 +15,9 @@ import socketserver
 import threading
 
 import pytest
-from conftest import self_signed_cert
+from helpers import http_server, self_signed_cert
 
-from installer import boot, fetch, hookrunner
+from installer import boot, fetch, hookrunner, locations
 from installer.config import Hook
 from installer.errors import InstallerError
 from installer.runner import SECRETS
@@ -55,12 +54,9 @@ def auth_server(tmp_path):
     """(directory, port, server): an HTTP server on 127.0.0.1 wanting server.credentials."""
     root = tmp_path / "auth"
     root.mkdir()
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
-                                             functools.partial(AuthHandler, directory=str(root)))
-    server.credentials, server.seen, server.redirect_to = None, [], ""
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield root, server.server_address[1], server
-    server.shutdown()
+    with http_server(root, AuthHandler) as server:
+        server.credentials, server.seen, server.redirect_to = None, [], ""
+        yield root, server.server_address[1], server
 
 
 @pytest.fixture
@@ -229,21 +225,16 @@ def test_https_with_credentials_checks_the_certificate(tmp_path, monkeypatch):
     www = tmp_path / "tls"
     www.mkdir()
     (www / "a.xml").write_text("<installation/>")
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(AuthHandler, directory=str(www)))
-    server.credentials, server.seen, server.redirect_to = "op:tls-pw", [], ""
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(cert, key)
-    server.socket = ctx.wrap_socket(server.socket, server_side=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    url = f"https://op:tls-pw@127.0.0.1:{server.server_address[1]}/a.xml"
-    try:
+    with http_server(www, AuthHandler, tls=ctx) as server:
+        server.credentials, server.seen, server.redirect_to = "op:tls-pw", [], ""
+        url = f"https://op:tls-pw@127.0.0.1:{server.server_address[1]}/a.xml"
         with pytest.raises(InstallerError, match="TLS certificate is not trusted .*CERTIFICATE_VERIFY_FAILED"):
             fetch.fetch_bytes(url, "answer file", 100)
         assert all(auth is None for _, auth in server.seen)
         monkeypatch.setenv("SSL_CERT_FILE", str(cert))
         assert fetch.fetch_bytes(url, "answer file", 100) == b"<installation/>"
-    finally:
-        server.shutdown()
 
 
 class FTPHandler(socketserver.StreamRequestHandler):
@@ -436,3 +427,17 @@ def _verified(tree_dir, tmp_path):
 def test_no_command_injection_through_escapes(url, why):
     with pytest.raises(InstallerError, match=why):
         fetch.parse(url)
+
+
+@pytest.mark.parametrize("url, password", [
+    ("http://:@p\x06Zq/@127.0.0.1:80/a.xml", "@p\x06Zq/"),     # raw @ and / in a password
+    ("http://op:s@c\x06r?t@127.0.0.1/a.xml", "s@c\x06r?t"),   # raw @ and ? in a password
+])
+def test_a_password_with_raw_at_and_slash_is_masked_whole_and_refused(url, password):
+    """Found by the boot-line fuzz test: the authority's own @ is followed by no host, so the
+    password runs on to a later @; masking stops at the first @ would show the rest."""
+    assert password in locations.credentials(url)
+    assert password not in locations.shown(url) and "Zq" not in locations.shown(url)
+    with pytest.raises(InstallerError) as exc:
+        locations.parse(url, ("http",))
+    assert password not in str(exc.value)

@@ -5,7 +5,7 @@ import socket
 import subprocess
 
 import pytest
-from conftest import EXAMPLES
+from helpers import EXAMPLES
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from installer.answerfile import parse_bytes

@@ -7,8 +7,10 @@ import sys
 
 import pytest
 
-from installer import bootloader, hostinstall, layout, storage
+from installer import grub, image_install, layout, storage
 from installer.errors import InstallerError
+from installer.plantypes import DiskPlan
+from installer.product import Product
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "image"))
 from xhbuild import mirror  # noqa: E402
@@ -17,13 +19,13 @@ from xhbuild import mirror  # noqa: E402
 @pytest.mark.parametrize("text,value", [("64G", 64 << 30), ("46GiB", 46 << 30), ("512M", 512 << 20),
                                         ("1T", 1 << 40), ("1.5G", 3 << 29), ("4096", 4096)])
 def test_sizes(text, value):
-    assert hostinstall.parse_size(text) == value
+    assert image_install.parse_size(text) == value
 
 
 @pytest.mark.parametrize("text", ["", "G", "64X", "-1G", "sixty"])
 def test_bad_sizes_are_clear_errors(text):
     with pytest.raises(InstallerError, match="bad size"):
-        hostinstall.parse_size(text)
+        image_install.parse_size(text)
 
 
 def test_mirror_comes_from_the_machines_apt_configuration(tmp_path):
@@ -82,10 +84,9 @@ def test_table_rewrite_gives_xcpng_numbers_names_and_types_keeping_places_and_gu
 
 class _Plan:
     def __init__(self, boot_mode="bios"):
-        self.product = {"brand": "Xenhost", "version": "0.1.0", "xen_version": "4.20", "name": "xenhost"}
+        self.product = Product()
         self.dom0_memory_mib, self.dom0_vcpus = 1440, 4
         parts = layout.primary_layout(64 << 30, boot_mode, "abc123")
-        from installer.plan import DiskPlan
         self.disk = DiskPlan("/dev/vda", "primary", 64 << 30, partitions=parts)
 
     def primary(self):
@@ -96,13 +97,13 @@ def test_grub_config_entries_and_serial_default():
     from installer.config import InstallConfig
     cfg = InstallConfig()
     files = {"kernel": "vmlinuz-6.12", "initrd": "initrd.img-6.12", "xen": "xen-4.20-amd64.gz"}
-    text = bootloader.grub_cfg(_Plan(), cfg, files)
+    text = grub.grub_cfg(_Plan(), cfg, files)
     assert "set default=0" in text and "serial --unit" not in text
     assert "insmod all_video" in text          # a framebuffer for the direct Linux entry on UEFI
     assert text.count("multiboot2 /boot/xen-4.20-amd64.gz dom0_mem=1440M,max:1440M dom0_max_vcpus=1-4") == 3
     assert "root=LABEL=root-abc123" in text and "linux /boot/vmlinuz-6.12 root=LABEL=root-abc123" in text
     cfg.bootloader.serial_console = "ttyS1,57600n8"
-    text = bootloader.grub_cfg(_Plan(), cfg, files)
+    text = grub.grub_cfg(_Plan(), cfg, files)
     assert "serial --unit=1 --speed=57600" in text and "set default=1" in text
     assert "com2=57600,8n1 console=com2,vga" in text and "console=ttyS1,57600n8" in text
 
@@ -115,12 +116,12 @@ def test_a_boot_console_with_parity_and_data_bits_reaches_grub_xen_and_linux():
     cfg = InstallConfig()
     cmdline.apply(cfg, cmdline.parse("console=tty0 console=ttyS0,115200e7")[0])
     files = {"kernel": "vmlinuz-6.12", "initrd": "initrd.img-6.12", "xen": "xen-4.20-amd64.gz"}
-    text = bootloader.grub_cfg(_Plan(), cfg, files)
+    text = grub.grub_cfg(_Plan(), cfg, files)
     assert "serial --unit=0 --speed=115200 --word=7 --parity=even --stop=1" in text
     assert "com1=115200,7e1 console=com1,vga" in text and "console=ttyS0,115200e7" in text
     assert "1152007" not in text
-    assert bootloader.parse_serial("ttyS2") == {"tty": "ttyS2", "unit": 2, "speed": 115200, "parity": "no",
-                                                "bits": 8, "xen": "8n1", "linux": "n8"}
+    assert grub.parse_serial("ttyS2") == {"tty": "ttyS2", "unit": 2, "speed": 115200, "parity": "no",
+                                          "bits": 8, "xen": "8n1", "linux": "n8"}
 
 
 def test_bios_boot_code_goes_to_the_mbr_and_core_image_to_the_bios_boot_partition(tmp_path):
@@ -137,7 +138,7 @@ def test_bios_boot_code_goes_to_the_mbr_and_core_image_to_the_bios_boot_partitio
     core = tmp_path / "core.img"
     core.write_bytes(b"C" * 512 * 40 + b"tail")
     plan.disk.path = str(disk)
-    bootloader._bios(plan.disk, str(boot_img), str(core))
+    grub._bios(plan.disk, str(boot_img), str(core))
     start = plan.disk.part("boot").start_mib * 2048
     data = open(disk, "rb").read(512)
     assert data[0x1BE:0x200] == bytes(mbr[0x1BE:0x200]), "the protective MBR partition table is kept"
@@ -155,7 +156,7 @@ def test_a_core_image_too_big_for_the_partition_is_refused(tmp_path):
     core = tmp_path / "core.img"
     core.write_bytes(b"C" * (2 << 20))
     with pytest.raises(InstallerError, match="does not fit"):
-        bootloader._bios(plan.disk, str(tmp_path / "none"), str(core))
+        grub._bios(plan.disk, str(tmp_path / "none"), str(core))
 
 
 def test_remote_tree_file_names_cannot_leave_the_download_directory(tmp_path):
@@ -197,7 +198,7 @@ def test_target_partitions_are_told_apart_from_other_loop_devices():
 
 # -- host files rendered in the plan: chrony.conf, keyboard, machine-id (issue 15) ----------------
 def _fresh(extra: str = "", root_attrs: str = ""):
-    from conftest import machine, parse_text
+    from helpers import machine, parse_text
     from installer.plan import make_plan
     cfg, report = parse_text(f"""<?xml version="1.0"?>
 <installation{root_attrs}>
@@ -267,7 +268,7 @@ def test_keyboard_and_machine_id_are_planned_files():
     keyboard = _file(plan, "/etc/default/keyboard").content
     assert 'XKBLAYOUT="de"\n' in keyboard and 'XKBVARIANT="nodeadkeys"\n' in keyboard
     mid = _file(plan, "/etc/machine-id")
-    assert mid.content == plan.ids["installation_uuid"].replace("-", "") + "\n" and mid.mode == 0o444
+    assert mid.content == plan.ids.installation_uuid.replace("-", "") + "\n" and mid.mode == 0o444
     _cfg, _report, plan = _fresh()
     assert 'XKBLAYOUT="us"\n' in _file(plan, "/etc/default/keyboard").content
 
@@ -319,7 +320,7 @@ def test_turned_off_checks_warn_in_validate_and_in_the_plan():
 
 
 def test_a_sources_own_repo_gpgcheck_decides_for_that_source():
-    from conftest import parse_text
+    from helpers import parse_text
     from installer.plan import source_warnings
     _cfg, report, plan = _fresh()
     assert not [w for w in plan.warnings if "signature" in w or "gpgcheck" in w] and not report.warnings
@@ -382,33 +383,31 @@ def test_gpgcheck_flags_next_to_an_answer_file_are_refused_as_xcpng_does():
         cmdline.parse("answerfile=http://192.0.2.5/a.xml no-repo-gpgcheck")
 
 
-def test_the_wizards_source_check_honours_no_repo_gpgcheck(tmp_path, monkeypatch):
+def test_the_wizards_source_check_honours_no_repo_gpgcheck(tmp_path):
     """A real (unsigned) tree directory: refused for want of a signature, unless the boot line
     said no-repo-gpgcheck."""
-    from conftest import machine
+    from helpers import machine
     from installer import cmdline, wizard
-    from installer.interactive import DryRunBackend
+    from installer.wizard_backend import DryRunBackend
     tree = tmp_path / "tree"
     tree.mkdir()
     (tree / ".treeinfo").write_text("[general]\nname = Xenhost\nversion = 0.1.0\n"
                                     "[images-x86_64]\nroot = images/root.squashfs\n[checksums]\n")
-    monkeypatch.setenv("XENHOST_TREE", str(tree))
     m = machine("uefi-3disks")
     choices = wizard.defaults(m)
     with pytest.raises(InstallerError, match=r"\.treeinfo\.asc|signature|product key"):
-        DryRunBackend(m, str(tmp_path / "run"), None).verify_source(wizard.to_config(choices, m))
+        DryRunBackend(m, str(tmp_path / "run"), None, tree=str(tree)).verify_source(wizard.to_config(choices, m))
     opts, _ = cmdline.parse("no-repo-gpgcheck")
-    said = DryRunBackend(m, str(tmp_path / "run"), opts).verify_source(wizard.to_config(choices, m))
+    said = DryRunBackend(m, str(tmp_path / "run"), opts, tree=str(tree)).verify_source(wizard.to_config(choices, m))
     assert said.startswith("Verified: Xenhost 0.1.0") and "signature check disabled" in said
 
 
 def test_sshpassword_keeps_only_a_hash_and_never_the_password(capsys):
     from installer import cmdline, passwd
-    from installer.runner import SECRETS
     opts, _ = cmdline.parse("sshpassword=debug-me-please atexit=shell")
     assert passwd.verify("debug-me-please", opts.ssh_password_hash)
     assert "debug-me-please" not in repr(opts)
-    assert opts.ssh_password_hash not in SECRETS.mask(f"hash {opts.ssh_password_hash}")
+    assert {"debug-me-please", opts.ssh_password_hash} <= opts.secrets   # for the front end's mask
 
 
 def test_sshpassword_sets_the_installers_root_hash_and_lets_root_in(tmp_path):

@@ -10,10 +10,10 @@ import sys
 import tempfile
 
 import pytest
-from conftest import EXAMPLES, MACHINES, ROOT
+from helpers import EXAMPLES, MACHINES, ROOT
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from installer import cli, machine as machine_mod
+from installer import commands, machine as machine_mod
 from installer.errors import InstallerError
 
 RECORDED = sorted(MACHINES.glob("*.json"))
@@ -202,7 +202,7 @@ def test_fuzz_mutated_machines_through_plan(scratch, capsys, seed, af, edits):
     with open(path, "w") as f:
         json.dump(data, f)
     try:   # what `python -m installer plan` runs: only an InstallerError may come out (exit 1)
-        code = cli.main(["plan", af, "--machine", path, "--reproducible"])
+        code = commands.main(["plan", af, "--machine", path, "--reproducible"])
     except SystemExit as exc:   # argparse
         code = exc.code
     out, err = capsys.readouterr()

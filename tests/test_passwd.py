@@ -66,7 +66,7 @@ def test_memory_is_linear_in_the_password_length():
 
 
 def test_the_answer_file_caps_plaintext_passwords_with_a_located_error():
-    from conftest import parse_text
+    from helpers import parse_text
     from installer.errors import ConfigError
     xml = ("<installation>\n  <primary-disk>sda</primary-disk>\n  <source type=\"local\"/>\n"
            "  <admin-interface name=\"eth0\" proto=\"dhcp\"/>\n  <root-password>{}</root-password>\n"

@@ -2,7 +2,7 @@
 import dataclasses
 
 import pytest
-from conftest import EXAMPLES, check_golden, machine, parse_text
+from helpers import EXAMPLES, check_golden, machine, parse_text
 
 from installer import layout
 from installer.answerfile import parse_file
@@ -150,8 +150,8 @@ def test_4kn_disk_on_bios_warns():
 
 def test_raid1_uses_smallest_member_and_partitions_md():
     p = plan_of("raid1", "raid-2disks")
-    assert p.raid["members"] == ["/dev/sda", "/dev/sdb"] and p.raid["level"] == 1
-    assert p.raid["size"] == (100 * 1024 - 1) * MIB
+    assert p.raid.members == ["/dev/sda", "/dev/sdb"] and p.raid.level == 1
+    assert p.raid.size == (100 * 1024 - 1) * MIB
     members = [d for d in p.disks if d.role == "raid-member"]
     assert [(d.path, d.table, d.partitions) for d in members] == [("/dev/sda", "", []), ("/dev/sdb", "", [])]
     assert p.primary().path == "/dev/md127" and p.sr.devices == ["/dev/md127p3"]
@@ -202,15 +202,15 @@ def test_upgrade_of_existing_layout_keeps_everything_and_reuses_suffix():
     p = plan_of("upgrade", "installed-bios")
     disk = p.primary()
     assert (disk.path, disk.role, disk.wipe, disk.keep) == ("/dev/sda", "existing", False, [1, 2, 3, 4, 5, 6])
-    assert p.ids["suffix"] == "k3x9qa"
+    assert p.ids.suffix == "k3x9qa"
     assert [s.name for s in p.steps] == ["prepare", "backup", "laydown", "bootloader", "configure", "finish"]
     assert not any("wipe" in a for s in p.steps for a in s.actions)
 
 
 def test_upgrade_of_blank_disk_is_refused():
     assert problems_of("upgrade", "bios-1disk") == [
-        "existing installation /dev/sda: no installation found (partition 1 must be an ext4 file system "
-        "labelled root-*; found no partition 1)"]
+        "existing installation /dev/sda cannot be upgraded: no installation found (partition 1 must be an "
+        "ext4 file system labelled root-*; found no partition 1)"]
 
 
 def test_upgrade_in_other_boot_mode_is_refused():
@@ -220,8 +220,8 @@ def test_upgrade_in_other_boot_mode_is_refused():
     with pytest.raises(PlanError) as info:
         make_plan(cfg, m, FIXED_IDS)
     assert info.value.problems == [
-        "existing installation /dev/sda was installed for BIOS boot but this machine booted in UEFI mode; "
-        "boot the installer in BIOS mode"]
+        "existing installation /dev/sda cannot be upgraded: installed for BIOS boot, but the installer was "
+        "booted in UEFI mode; boot the installer in BIOS mode"]
 
 
 def test_restore_finds_the_only_backup_without_backup_disk():
@@ -318,7 +318,7 @@ def test_plan_names_what_each_erased_disk_holds():
 
 
 def test_plan_text_lists_the_losses_under_each_disk():
-    from installer.cli import render_plan
+    from installer.session import render_plan
     cfg = cfg_of("<primary-disk>sda</primary-disk><guest-disk>sdb</guest-disk>")
     text = render_plan(make_plan(cfg, installed_machine(), FIXED_IDS))
     assert ("Disk /dev/sda (64.0 GiB) - primary, will be ERASED\n  it holds today, and will lose:\n"
@@ -419,7 +419,7 @@ def test_install_dry_run_shows_the_losses_on_the_console_in_events_and_log(tmp_p
     import subprocess
     import sys
 
-    from conftest import ROOT
+    from helpers import ROOT
     (tmp_path / "m.json").write_text(installed_machine().to_json())
     (tmp_path / "a.xml").write_text(xml("<primary-disk>sda</primary-disk><guest-disk>sdb</guest-disk>"))
     events, log = tmp_path / "events.jsonl", tmp_path / "installer.log"

@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import ROOT
+from helpers import ROOT
 
 from installer import layout, machine as machine_mod
 from installer.probe import installation_details, probe
@@ -113,7 +113,7 @@ def test_written_layout_from_plan_loads_as_recorded_machine(loopdev):
     cfg, _ = parse_bytes(f'<installation mode="upgrade"><existing-installation>{dev}</existing-installation>'
                          '<source type="local"/></installation>'.encode())
     plan = make_plan(cfg, m, FIXED_IDS)
-    assert plan.ids["suffix"] == "t3st01" and plan.primary().path == dev
+    assert plan.ids.suffix == "t3st01" and plan.primary().path == dev
 
 
 @pytest.mark.parametrize("stamps,booted", [(["ran-10-a"], False), (["ran-10-a", "ran-20-b"], True)])
@@ -169,7 +169,7 @@ def test_usage_of_an_idle_disk(tmp_path):
 def test_live_usb_stick_mounted_by_live_boot_is_the_installer_media(loopdev):
     """live-boot mounts the stick we booted from at /run/live/medium: it is the installer media, and
     the plan and the wizard say so (before, it was only 'in use')."""
-    from installer import offers
+    from installer import eligibility
     medium = "/run/live/medium"
     if os.path.ismount(medium):
         pytest.skip(f"{medium} is mounted on this machine already")
@@ -186,14 +186,14 @@ def test_live_usb_stick_mounted_by_live_boot_is_the_installer_media(loopdev):
         for path in reversed(made):
             os.rmdir(path)
     assert d.install_media is True and d.in_use == [f"{dev} is mounted at {medium}"]
-    assert offers._blocker(d, 0) == "holds the installer media"
+    assert eligibility.blocker(d) == "holds the installer media"
 
 
 def test_volume_groups_and_their_lv_counts_are_read_from_lvm_metadata(loopdev, tmp_path):
     """A VG over a partition of one disk and the whole of another, with 3 LVs written into its
     metadata (vgcfgrestore: no device-mapper here, nothing is activated): the probe names the VG and
     counts its LVs on both, and the description of either disk says what else the VG spans."""
-    from installer import offers
+    from installer import holdings
     first, second = loopdev("1G"), loopdev("256M")
     subprocess.run(["sgdisk", "--new=1:1M:+512M", f"--typecode=1:{layout.GUID['lvm']}", first],
                    check=True, capture_output=True)
@@ -221,6 +221,6 @@ def test_volume_groups_and_their_lv_counts_are_read_from_lvm_metadata(loopdev, t
     one, two = m.disks
     assert (one.partitions[0].vg, one.partitions[0].lv_count) == (vg, 3)
     assert (two.vg, two.lv_count, two.signatures) == (vg, 3, ["LVM2_member"])
-    assert offers.describe(offers.holdings(two, m)) == (
+    assert holdings.describe(holdings.holdings(two, m)) == (
         f"volume group {vg} with 3 logical volumes (the whole disk; it also spans {first} partition 1)")
     assert machine_mod.from_dict(json.loads(m.to_json())).disks[1].vg == vg    # recorded machines keep it

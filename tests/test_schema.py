@@ -4,7 +4,7 @@ import shutil
 import subprocess
 
 import pytest
-from conftest import EXAMPLES, ROOT
+from helpers import EXAMPLES, ROOT
 
 from installer.answerfile_schema import ELEMENTS
 

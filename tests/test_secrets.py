@@ -2,6 +2,7 @@
 and inputs of every hostile shape up to the 1 MiB limit going through every command in linear time."""
 from __future__ import annotations
 
+import ast
 import contextlib
 import importlib.util
 import json
@@ -9,9 +10,9 @@ import signal
 import tarfile
 
 import pytest
-from conftest import MACHINES, ROOT
+from helpers import MACHINES, ROOT
 
-from installer import answerfile_mask, cli, cmdline, engine
+from installer import answerfile_mask, cmdline, commands, engine
 from installer.answerfile import parse_bytes
 from installer.answerfile_mask import MASKED_HASH, MaskError, masked_answerfile
 from installer.errors import ConfigError
@@ -128,7 +129,9 @@ def test_upgrade_files_register_and_blank_the_password():
     raw = UPGRADE.format(password="Upgr4de-Secret&amp;x").encode()
     cfg, report = parse_bytes(raw)
     assert any("ignored in upgrade mode" in w.message for w in report.warnings)
-    assert SECRETS.mask(f"log line with {password}") == f"log line with {MASK}"
+    session = Secrets()
+    session.add_all(cfg.secrets)
+    assert session.mask(f"log line with {password}") == f"log line with {MASK}"
     masked = masked_answerfile(raw)
     assert_no_password(masked, password)
     assert parse_bytes(masked.encode())[0].to_dict() == cfg.to_dict()
@@ -165,12 +168,14 @@ def test_secret_fields_are_declared_in_one_table():
     fields = dict(answerfile_mask.SECRET_FIELDS)
     try:
         answerfile_mask.SECRET_FIELDS[("pool", "join-key")] = answerfile_mask.SECRET
-        masked = masked_answerfile(b'<installation><pool join-key="J0in-Key-123"/></installation>')
+        raw = b'<installation><pool join-key="J0in-Key-123"/></installation>'
+        masked = masked_answerfile(raw)
+        secrets = answerfile_mask.secrets_of(parse_xml(raw))
     finally:
         answerfile_mask.SECRET_FIELDS.clear()
         answerfile_mask.SECRET_FIELDS.update(fields)
     assert "J0in-Key-123" not in masked and f'join-key="{MASK}"' in masked
-    assert SECRETS.mask("J0in-Key-123") == MASK
+    assert "J0in-Key-123" in secrets
 
 
 def test_every_caller_keeps_only_the_masked_copy(tmp_path, monkeypatch):
@@ -181,7 +186,7 @@ def test_every_caller_keeps_only_the_masked_copy(tmp_path, monkeypatch):
     seen = []
     monkeypatch.setattr(engine, "run", lambda ctx: seen.append(ctx.answerfile_masked)
                         or engine.Outcome(True, None, ""))
-    assert cli.main(["install", "--dry-run", str(path), "--machine", str(MACHINES / "uefi-3disks.json")]) == 0
+    assert commands.main(["install", "--dry-run", str(path), "--machine", str(MACHINES / "uefi-3disks.json")]) == 0
     assert "Cal1er-Pa55&amp;<!--x-->word" in SECRETS.mask(path.read_text()), "raw masking misses it"
     assert seen and "<hostname>host1</hostname>" in seen[0]
     assert_no_password(seen[0], password)
@@ -205,6 +210,65 @@ def test_the_boot_support_bundle_holds_the_masked_copy_even_of_an_invalid_file(t
         saved = tar.extractfile("answerfile.xml").read().decode()
     assert "<hostnam>host1</hostnam>" in saved
     assert_no_password(saved, "B0ot-Pa55word")
+
+
+# -- who registers secrets -------------------------------------------------------------------------
+
+PLAIN_AND_URL = """<installation>
+  <primary-disk>sda</primary-disk>
+  <root-password>Par5er-Pa55word</root-password>
+  <source type="url">http://deploy:Src-Pa55%2Fw@192.0.2.5/tree/</source>
+  <script stage="installation-start" type="url">https://Scr1pt-T0ken@192.0.2.5/h.sh</script>
+  <admin-interface name="eth0" proto="dhcp"/>
+</installation>
+"""
+
+
+def test_the_parser_touches_no_global_and_returns_the_secrets_it_found():
+    """Parsing registers nothing anywhere: the secrets travel on the config (never serialised), and
+    the front end that runs the session registers them with its mask."""
+    before = (set(SECRETS._values), list(SECRETS._ordered))
+    cfg, _ = parse_bytes(PLAIN_AND_URL.encode())
+    masked_answerfile(PLAIN_AND_URL.encode())
+    assert (set(SECRETS._values), list(SECRETS._ordered)) == before
+    assert {"Par5er-Pa55word", cfg.root_password.hash, "Src-Pa55%2Fw", "Src-Pa55/w",
+            "Scr1pt-T0ken"} <= cfg.secrets
+    assert "secrets" not in cfg.to_dict() and "Par5er" not in repr(cfg)
+    session = Secrets()
+    session.add_all(cfg.secrets)
+    for secret in ("Par5er-Pa55word", cfg.root_password.hash, "Src-Pa55/w", "Scr1pt-T0ken"):
+        assert session.mask(f"a log line with {secret}.") == f"a log line with {MASK}."
+
+
+def test_no_parser_registers_secrets():
+    """The answer file's, the boot line's and the wizard's parsers return their secrets; only front
+    ends, the session and fetch (before a transfer) register any with the process's mask."""
+    parsers = sorted((ROOT / "installer").glob("answerfile*.py")) + [
+        ROOT / "installer" / name for name in ("cmdline.py", "wizard.py", "locations.py", "config.py")]
+    for path in parsers:
+        calls = {ast.unparse(node.func) for node in ast.walk(ast.parse(path.read_text()))
+                 if isinstance(node, ast.Call)}
+        registering = {c for c in calls if c.endswith(("SECRETS.add", "SECRETS.add_all"))
+                       or c in ("fetch.register", "fetch.parse")}
+        assert not registering, f"{path.name} registers: {registering}"
+
+
+@pytest.mark.parametrize("written,password", SPELLINGS)
+def test_a_session_masks_the_password_in_every_spelling(written, password):
+    cfg, _ = parse_bytes(answer_file(written).encode())
+    session = Secrets()
+    session.add_all(cfg.secrets)
+    for shown in (password, json.dumps(password)[1:-1], cfg.root_password.hash):
+        assert shown not in session.mask(f'log: {shown} and {{"pw": "{shown}"}}')
+
+
+def test_a_session_of_the_command_line_registers_the_answer_files_secrets(tmp_path, capsys):
+    """check prints the config (the password's hash among it): masked once cli registered them."""
+    path = tmp_path / "af.xml"
+    path.write_text(answer_file("Cl1-Pa55word-long"))
+    assert commands.main(["validate", "--json", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "Cl1-Pa55word-long" not in out and "$6$" not in out
 
 
 # -- the masker's patterns ------------------------------------------------------------------------

@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from installer import answerfile, machine, passwd
-from installer.interactive import DryRunBackend
+from installer.wizard_backend import DryRunBackend
 from installer.ui import drive
 from installer.ui.app import App
 

@@ -2,25 +2,23 @@
 terminal against a recorded machine like that scenario's VM: the same screens in the same order,
 and the same install."""
 import os
-import sys
 
 from installer import answerfile, cmdline, machine, passwd
-from installer.interactive import DryRunBackend
+from installer.wizard_backend import DryRunBackend
 from installer.ui import drive
 from installer.ui.app import App
+from tui_script import Text, steps
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(os.path.dirname(HERE), "vm-tests"))
-from tui_script import Text, steps  # noqa: E402
 
 KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHhxGKqXiNRovQ7J0GDiX7IRqsz7tt/rJtCVj5UBS3/o ops@example"
 
 
 def test_the_serial_scenarios_keys_install_what_it_expects(tmp_path, monkeypatch):
-    monkeypatch.setenv("XENHOST_TREE", str(tmp_path / "tree"))      # "verify" needs a tree: a fake one
     m = machine.load(os.path.join(HERE, "machines", "qemu-installer-vm.json"))
     opts, _ = cmdline.parse("boot=live net.ifnames=0 console=tty0 console=ttyS0,115200")
-    backend = DryRunBackend(m, str(tmp_path / "run"), boot_options=opts)
+    # "verify" needs a tree: a fake one
+    backend = DryRunBackend(m, str(tmp_path / "run"), boot_options=opts, tree=str(tmp_path / "tree"))
     monkeypatch.setattr(backend, "verify_source", lambda cfg: "Verified (test double).")
     app = App(m, backend)
     for title, keys in steps("scenario-pw", KEY, "xh-tui.vm-test.invalid"):

@@ -3,20 +3,18 @@ keys sent as the bytes a terminal sends (escape sequences included), the screen 
 pyte terminal emulator. Replays the serial scenario's keys (vm-tests/tui_script.py) in dry run."""
 import os
 import pty
-import sys
 import threading
 import time
 
 import pyte
 
 from installer import machine
-from installer.interactive import DryRunBackend
+from installer.wizard_backend import DryRunBackend
 from installer.ui.app import App
-from installer.ui.main import terminal
+from installer.ui.launch import terminal
+from tui_script import Text, steps
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(os.path.dirname(HERE), "vm-tests"))
-from tui_script import Text, steps  # noqa: E402
 
 BYTES = {"tab": b"\t", "enter": b"\r", " ": b" ", "down": b"\x1b[B"}
 KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHhxGKqXiNRovQ7J0GDiX7IRqsz7tt/rJtCVj5UBS3/o ops@example"

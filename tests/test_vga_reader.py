@@ -3,12 +3,10 @@ as QEMU's screendump of a framebuffer console would be, reads back as the same t
 from __future__ import annotations
 
 import os
-import sys
 
 import pytest
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "vm-tests"))
-import vga  # noqa: E402
+import vga
 
 BLUE, WHITE, GREY, BLACK = b"\x00\x00\xaa", b"\xff\xff\xff", b"\xaa\xaa\xaa", b"\x00\x00\x00"
 

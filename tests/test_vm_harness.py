@@ -1,14 +1,11 @@
 """The QEMU harness notices a crashed guest kernel on the console at once (not at its timeout), and
 where nothing was written yet powers the VM on once more."""
-import os
 import subprocess
-import sys
 import time
 
 import pytest
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "vm-tests"))
-from harness import VM, GuestCrash  # noqa: E402
+from harness import VM, GuestCrash
 
 OOPS = """[   48.301022] ------------[ cut here ]------------
 [   48.302000] kernel BUG at mm/slub.c:123!

@@ -9,8 +9,7 @@ import os
 import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import VM  # noqa: E402
+from harness import VM      # beside this script: run as a script, its directory is on the path
 
 
 def main() -> int:

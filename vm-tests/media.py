@@ -1,124 +1,25 @@
-"""Shared parts of the installer media scenarios (test_iso.py, test_pxe.py): the built ISO and PXE
-artifacts, a real HTTP server on 127.0.0.1 the guests reach through guestfwd, booting the installer,
-and checking the installed host once it has booted from its own disk.
+"""Shared parts of the installer media scenarios (test_iso.py, test_pxe.py, test_tui.py): booting the
+installer from the ISO with a boot line typed at GRUB, waiting for an unattended install, checking
+the installed host once it has booted from its own disk, and recording each scenario's timings.
+The artifacts and servers these use are fixtures (conftest.py).
 """
 from __future__ import annotations
 
 import contextlib
-import functools
-import http.server
 import json
 import os
 import re
 import shutil
-import socket
-import subprocess
-import sys
-import threading
 import time
 
-import pytest
-
-from harness import VM, free_port
+from harness import VM
+from timings import PATH as TIMINGS
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ARTIFACTS = os.path.join(ROOT, "build", "vm-tests")
-TIMINGS = os.path.join(ARTIFACTS, "timings.json")
 SERVER = "10.0.2.100"          # the guests' name for the test's HTTP server (guestfwd)
 INSTALL_TIMEOUT = 1200         # TCG; installs took about 1 min here, first boots about 75-120 s
 BOOT_TIMEOUT = 900
-
-
-class _Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-
-def _build(what: str) -> str:
-    res = subprocess.run(["/usr/bin/python3", "image/build.py", what], cwd=ROOT, capture_output=True, text=True)
-    assert res.returncode == 0, res.stderr[-3000:]
-    return in_use(res.stdout.split()[-1])
-
-
-def in_use(path: str) -> str:
-    """Hold a cached build in use for the rest of this test run: no other build prunes it."""
-    if ROOT not in sys.path:
-        sys.path.insert(0, ROOT)
-    from installer import cachelock
-    return cachelock.use(path)
-
-
-@pytest.fixture(scope="module")
-def iso():
-    path = _build("iso")
-    assert os.path.getsize(path) > 100 << 20
-    return path
-
-
-@pytest.fixture(scope="module")
-def pxe():
-    path = _build("pxe")
-    assert os.path.exists(os.path.join(path, "pxelinux.cfg", "default"))
-    return path
-
-
-@pytest.fixture
-def www(tmp_path):
-    """(document root, port) of an HTTP server on 127.0.0.1 for this test only."""
-    root = tmp_path / "www"
-    root.mkdir()
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(root)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield root, server.server_address[1]
-    server.shutdown()
-
-
-GANESHA_CONF = """\
-NFS_CORE_PARAM {{ NFS_Port = {port}; Bind_addr = 127.0.0.1; Protocols = 4;
-                 Enable_NLM = false; Enable_RQUOTA = false; Enable_UDP = false; }}
-NFSV4 {{ Graceless = true; RecoveryRoot = {state}; Minor_Versions = 0, 1; }}
-NFS_KRB5 {{ Active_krb5 = false; }}
-EXPORT_DEFAULTS {{ Access_Type = None; }}
-EXPORT {{ Export_Id = 1; Path = {export}; Pseudo = /export; Access_Type = RO; Squash = None;
-          Protocols = 4; Transports = TCP; SecType = sys; FSAL {{ Name = VFS; }} }}
-LOG {{ Default_Log_Level = EVENT; }}
-"""
-
-
-@pytest.fixture
-def nfs_server(tmp_path):
-    """(export directory, port): a real NFSv4 server (NFS-Ganesha, user space: this kernel has no
-    nfsd) exporting the directory read-only as /export on 127.0.0.1 only; stopped by its PID.
-    NFSv4.2 is off: with it, the guest kernel reads files with READ_PLUS, and Ganesha 4.3 answered
-    those with zeros here (the answer file arrived as NUL bytes)."""
-    export, state = tmp_path / "export", tmp_path / "ganesha-state"
-    export.mkdir()
-    state.mkdir()
-    port = free_port()
-    conf = tmp_path / "ganesha.conf"
-    conf.write_text(GANESHA_CONF.format(port=port, state=state, export=export))
-    log = os.path.join(ARTIFACTS, "ganesha.log")
-    os.makedirs(ARTIFACTS, exist_ok=True)
-    proc = subprocess.Popen(["ganesha.nfsd", "-F", "-f", str(conf), "-L", log, "-p", str(tmp_path / "ganesha.pid")],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            assert proc.poll() is None, f"ganesha.nfsd exited ({proc.returncode}); see {log}"
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                assert time.monotonic() < deadline, f"ganesha.nfsd does not listen on {port}; see {log}"
-                time.sleep(0.2)
-        yield export, port
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 def copy_tree(src: str, dest: str) -> None:
@@ -131,33 +32,11 @@ def copy_tree(src: str, dest: str) -> None:
     shutil.copytree(src, dest, copy_function=link)
 
 
-@pytest.fixture
-def ssh_key(tmp_path):
-    key = tmp_path / "id"
-    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
-    return str(key), (tmp_path / "id.pub").read_text().strip()
-
-
 def blank_disk(path: str, fill: bytes = b"", size: int = 50 << 30) -> str:
     with open(path, "wb") as f:
         f.write(fill)
         f.truncate(size)
     return path
-
-
-def answerfile(key: str, hostname: str, network: str, source: str = '<source type="local"/>',
-               extra: str = "", password: str = "media-scenario-pw") -> str:
-    return f"""<?xml version="1.0"?>
-<installation sr-type="ext">
-  <primary-disk>vda</primary-disk>
-  {extra}
-  <root-password>{password}</root-password>
-  <ssh-authorized-key>{key}</ssh-authorized-key>
-  {source}
-  {network}
-  <hostname>{hostname}</hostname>
-</installation>
-"""
 
 
 def boot_iso(name: str, iso: str, disk: str, port: int, args: str, firmware: str = "bios",

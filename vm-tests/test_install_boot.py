@@ -13,21 +13,18 @@ import sys
 import time
 
 import pytest
+from answers import DHCP, STATIC, answerfile
+from harness import VM
+from media import ARTIFACTS, ROOT, record
+from vga import Screen, TextReader, console_setup_glyphs, kernel_glyphs, load_glyphs
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-ARTIFACTS = os.path.join(ROOT, "build", "vm-tests")
-sys.path.insert(0, ROOT)
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import VM  # noqa: E402
-from media import record  # noqa: E402
-from vga import Screen, TextReader, console_setup_glyphs, kernel_glyphs, load_glyphs  # noqa: E402
-from installer import passwd  # noqa: E402
+from installer import cachelock, passwd
 
-# (no conftest.py here: tests/ has one, and two modules named conftest collide on import)
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="vm-tests need root (loop devices, mount namespaces)")
 
 PASSWORD = "vm-test-root-pw"
 BOOT_TIMEOUT = 900          # TCG: Xen + dom0 + first boot took ~100 s here; leave room for a busy CI
+
 
 @pytest.fixture(scope="session")
 def built():
@@ -36,7 +33,7 @@ def built():
                          cwd=ROOT, capture_output=True, text=True)
     assert res.returncode == 0, f"image build failed:\n{res.stderr[-3000:]}"
     env, product = res.stdout.split()
-    from installer import cachelock   # held in use for the session: no other build prunes them
+    # held in use for the session: no other build prunes them
     return {"env": cachelock.use(env), "product": cachelock.use(product)}
 
 
@@ -58,52 +55,23 @@ def artifacts():
     return ARTIFACTS
 
 
-@pytest.fixture(scope="session")
-def ssh_key(tmp_path_factory):
-    key = str(tmp_path_factory.mktemp("ssh") / "id_ed25519")
-    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "vm-tests", "-f", key], check=True)
-    with open(key + ".pub") as f:
-        return {"private": key, "public": f.read().strip()}
-
-
-NETWORK = {
-    "dhcp": '<admin-interface name="eth0" proto="dhcp"/>',
-    "static": ('<admin-interface name="eth0" proto="static"><ipaddr>10.0.2.15</ipaddr>'
-               '<subnet>255.255.255.0</subnet><gateway>10.0.2.2</gateway></admin-interface>'
-               '<name-server>10.0.2.3</name-server>'),
-}
-
-
-def answerfile(path: str, key: str, network: str, hostname: str) -> str:
-    text = f"""<?xml version="1.0"?>
-<installation sr-type="ext">
-  <primary-disk>sda</primary-disk>
-  <keymap>us</keymap>
-  <root-password>{PASSWORD}</root-password>
-  <ssh-authorized-key>{key}</ssh-authorized-key>
-  <source type="local"/>
-  {NETWORK[network]}
-  <hostname>{hostname}</hostname>
-  <timezone>Europe/Paris</timezone>
-  <ntp source="manual"/>
-  <ntp-server>10.0.2.2</ntp-server>
-</installation>
-"""
-    with open(path, "w") as f:
-        f.write(text)
-    return path
+NETWORK = {"dhcp": DHCP, "static": STATIC}
+SETTINGS = ('<keymap>us</keymap><timezone>Europe/Paris</timezone>'
+            '<ntp source="manual"/><ntp-server>10.0.2.2</ntp-server>')
 
 
 @pytest.mark.parametrize("firmware,network", [("bios", "dhcp"), ("uefi", "static")])
 def test_install_and_boot(firmware, network, built, vga_reader, artifacts, ssh_key, tmp_path):
     name = f"{firmware}-{network}"
     hostname = f"xh-{firmware}.vm-test.invalid"
-    af = answerfile(str(tmp_path / "answerfile.xml"), ssh_key["public"], network, hostname)
+    af = tmp_path / "answerfile.xml"
+    af.write_text(answerfile(ssh_key.public, hostname, NETWORK[network], extra=SETTINGS, password=PASSWORD,
+                             disk="sda"))
     image = str(tmp_path / "host.img")
     out = os.path.join(artifacts, name)
     os.makedirs(out, exist_ok=True)
     start = time.monotonic()
-    res = subprocess.run([sys.executable, "-m", "installer", "install", "--answerfile", af,
+    res = subprocess.run([sys.executable, "-m", "installer", "install", "--answerfile", str(af),
                           "--target-image", image, "--size", "50G", "--boot-mode", firmware,
                           "--cmdline", "console=ttyS0,115200", "--out", out],
                          cwd=ROOT, capture_output=True, text=True)
@@ -127,7 +95,7 @@ def test_install_and_boot(firmware, network, built, vga_reader, artifacts, ssh_k
         Screen(vm, vga_reader).wait_text(f"HOST READY: xen={xen} hostname={hostname}", 60)
 
         def ssh(cmd: str) -> str:
-            return vm.ssh_ok(ssh_key["private"], cmd)
+            return vm.ssh_ok(ssh_key.private, cmd)
 
         info = dict(re.findall(r"^(\w+)\s*:\s*(.*)$", ssh("xl info"), re.M))
         assert (info["xen_major"], info["xen_minor"]) == ("4", "20")

@@ -14,31 +14,26 @@ The guests reach the test's HTTP server on 127.0.0.1 only through guestfwd (rest
 from __future__ import annotations
 
 import os
-import sys
 import time
 
 import pytest
+from answers import DHCP, STATIC, answerfile
+from media import SERVER, blank_disk, boot_iso, booted_host, copy_tree, record, run_install
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from media import (SERVER, answerfile, blank_disk, boot_iso, booted_host, copy_tree, in_use, iso,  # noqa: E402,F401
-                   nfs_server, record, run_install, ssh_key, www)
+from installer import cachelock
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="vm-tests need root (image builds)")
-DHCP = '<admin-interface name="eth0" proto="dhcp"/>'
-STATIC = ('<admin-interface name="eth0" proto="static"><ipaddr>10.0.2.15</ipaddr>'
-          '<subnet>255.255.255.0</subnet><gateway>10.0.2.2</gateway></admin-interface>'
-          '<name-server>10.0.2.3</name-server>')
 UNATTENDED = f"answerfile=http://{SERVER}/a.xml atexit=poweroff"
 
 
 def test_iso_bios_unattended_install_over_http(iso, www, ssh_key, tmp_path):
     root, port = www
     hostname = "xh-iso.vm-test.invalid"
-    (root / "a.xml").write_text(answerfile(ssh_key[1], hostname, DHCP))
+    (root / "a.xml").write_text(answerfile(ssh_key.public, hostname, DHCP))
     disk = blank_disk(str(tmp_path / "disk.img"))
     timings: dict[str, float] = {}
     run_install(boot_iso("iso-bios-http", iso, disk, port, UNATTENDED), timings)
-    with booted_host("iso-bios-http", disk, "bios", ssh_key[0], hostname, "10.0.2.15/24", timings):
+    with booted_host("iso-bios-http", disk, "bios", ssh_key.private, hostname, "10.0.2.15/24", timings):
         pass
     record("1 ISO BIOS, answer file over HTTP", timings)
 
@@ -47,9 +42,9 @@ def test_iso_uefi_static_two_disks_over_nfs(iso, www, nfs_server, ssh_key, tmp_p
     _root, port = www
     export, nfs_port = nfs_server
     hostname = "xh-iso-uefi.vm-test.invalid"
-    copy_tree(in_use(os.path.realpath(os.path.join(os.path.dirname(iso), "..", "..", "product", "current"))),
+    copy_tree(cachelock.use(os.path.realpath(os.path.join(os.path.dirname(iso), "..", "..", "product", "current"))),
               str(export / "tree"))
-    (export / "a.xml").write_text(answerfile(ssh_key[1], hostname, STATIC, extra="<guest-disk>vdb</guest-disk>",
+    (export / "a.xml").write_text(answerfile(ssh_key.public, hostname, STATIC, extra="<guest-disk>vdb</guest-disk>",
                                              source=f'<source type="nfs">{SERVER}:/export/tree</source>'))
     disk = blank_disk(str(tmp_path / "disk.img"))
     guest = blank_disk(str(tmp_path / "guest.img"), size=20 << 30)
@@ -62,7 +57,7 @@ def test_iso_uefi_static_two_disks_over_nfs(iso, www, nfs_server, ssh_key, tmp_p
     run_install(vm, timings)
     assert "installer: network: eth0 10.0.2.15/24" in vm.console()
     assert f"product tree {SERVER}:/export/tree" in vm.console(), vm.console()[-3000:]
-    with booted_host("iso-uefi-static", disk, "uefi", ssh_key[0], hostname, "10.0.2.15/24", timings,
+    with booted_host("iso-uefi-static", disk, "uefi", ssh_key.private, hostname, "10.0.2.15/24", timings,
                      extra_disks=[guest]) as ssh:
         pvs = dict(line.split() for line in ssh("pvs --noheadings -o pv_name,vg_name").splitlines())
         assert set(pvs) == {"/dev/vda3", "/dev/vdb1"}, pvs
@@ -74,8 +69,7 @@ def test_iso_uefi_static_two_disks_over_nfs(iso, www, nfs_server, ssh_key, tmp_p
 
 def test_iso_install_naming_a_missing_disk_fails_clearly_and_writes_nothing(iso, www, ssh_key, tmp_path):
     root, port = www
-    (root / "a.xml").write_text(answerfile(ssh_key[1], "xh.invalid", DHCP).replace(
-        "<primary-disk>vda</primary-disk>", "<primary-disk>sdz</primary-disk>"))
+    (root / "a.xml").write_text(answerfile(ssh_key.public, "xh.invalid", DHCP, disk="sdz"))
     pattern = os.urandom(1 << 20)
     disk = blank_disk(str(tmp_path / "disk.img"), pattern)
     start = time.monotonic()
@@ -98,7 +92,7 @@ def test_iso_install_naming_a_missing_disk_fails_clearly_and_writes_nothing(iso,
 def test_iso_install_killed_in_laydown_then_reinstalled(iso, www, ssh_key, tmp_path):
     root, port = www
     hostname = "xh-iso-again.vm-test.invalid"
-    (root / "a.xml").write_text(answerfile(ssh_key[1], hostname, DHCP))
+    (root / "a.xml").write_text(answerfile(ssh_key.public, hostname, DHCP))
     disk = blank_disk(str(tmp_path / "disk.img"))
     timings: dict[str, float] = {}
     vm = boot_iso("iso-bios-killed", iso, disk, port, UNATTENDED)
@@ -115,6 +109,6 @@ def test_iso_install_killed_in_laydown_then_reinstalled(iso, www, ssh_key, tmp_p
         assert f.read(512)[510:] == b"\x55\xaa", "the killed install had not even partitioned"
     vm = boot_iso("iso-bios-killed", iso, disk, port, UNATTENDED)
     run_install(vm, timings)
-    with booted_host("iso-bios-killed", disk, "bios", ssh_key[0], hostname, "10.0.2.15/24", timings) as ssh:
+    with booted_host("iso-bios-killed", disk, "bios", ssh_key.private, hostname, "10.0.2.15/24", timings) as ssh:
         assert ssh("cat /var/log/installer/answerfile.xml").count("<hostname>") == 1
     record("5 ISO BIOS, killed in laydown, re-installed", timings)

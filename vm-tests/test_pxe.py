@@ -23,17 +23,14 @@ import http.server
 import os
 import re
 import subprocess
-import sys
 import threading
 import time
 
 import pytest
-
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import VM  # noqa: E402
-from media import (ARTIFACTS, SERVER, answerfile, blank_disk, booted_host, pxe, record,  # noqa: E402,F401
-                   run_install, ssh_key)
-from vga import Screen, TextReader  # noqa: E402
+from answers import DHCP, answerfile
+from harness import VM
+from media import ARTIFACTS, SERVER, blank_disk, booted_host, record, run_install
+from vga import Screen, TextReader
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="vm-tests need root (image builds)")
 
@@ -148,8 +145,7 @@ def test_pxe_unattended_install_over_http(firmware, loader, pxe, boot_server, ss
     render(pxe, "per-host/report-installed.sh", str(www / "xenhost" / "hosts" / "report-installed.sh"))
     hook = f'<script stage="installation-complete" type="url">http://{SERVER}/xenhost/hosts/report-installed.sh</script>'
     (www / "xenhost" / "hosts" / f"{MAC}.xml").write_text(answerfile(
-        ssh_key[1], hostname, '<admin-interface name="eth0" proto="dhcp"/>', extra=hook,
-        source=f'<source type="url">http://{SERVER}/xenhost/tree</source>'))
+        ssh_key.public, hostname, DHCP, extra=hook, source=f'<source type="url">http://{SERVER}/xenhost/tree</source>'))
     # TFTP: the boot loader, kernel and initrd, the shipped config unchanged but for SERVER; and
     # the operator's choice: this host's own boot file
     tftp_dir, _ = tftp_tree(pxe, tftp, loader)
@@ -186,7 +182,7 @@ def test_pxe_unattended_install_over_http(firmware, loader, pxe, boot_server, ss
     else:
         assert LOCAL_BOOT_SEEN[loader] in fall_text, fall_text[:3000]
     assert head_digest(disk) == before
-    with booted_host(name, disk, firmware, ssh_key[0], hostname, "10.0.2.15/24", timings):
+    with booted_host(name, disk, firmware, ssh_key.private, hostname, "10.0.2.15/24", timings):
         pass
     record(f"3 PXE {firmware.upper()} ({loader}), tree over HTTP", timings)
 

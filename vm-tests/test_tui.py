@@ -15,10 +15,8 @@ import time
 
 import pyte
 import pytest
-
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from media import ROOT, blank_disk, boot_iso, booted_host, iso, record, ssh_key, www  # noqa: E402,F401
-from tui_script import Text, steps  # noqa: E402
+from media import ROOT, blank_disk, boot_iso, booted_host, record
+from tui_script import Text, steps
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="vm-tests need root (image builds)")
 PASSWORD = "tui-scenario-pw"
@@ -78,7 +76,7 @@ def test_tui_bios_install_over_serial(iso, www, ssh_key, tmp_path):
         t.wait_title("Keyboard layout", 600)
         timings["installer boot"] = time.monotonic() - vm.started
         start = time.monotonic()
-        for title, keys in steps(PASSWORD, ssh_key[1], HOSTNAME):
+        for title, keys in steps(PASSWORD, ssh_key.public, HOSTNAME):
             t.wait_title(title, 300 if title == "Summary" else 120)    # Summary follows the verification
             screen = t.text()
             if title == "Hardware warnings":
@@ -100,7 +98,7 @@ def test_tui_bios_install_over_serial(iso, www, ssh_key, tmp_path):
     finally:
         vm.stop()
     assert PASSWORD not in vm.console()
-    with booted_host("tui-bios", disk, "bios", ssh_key[0], HOSTNAME, "10.0.2.15/24", timings) as ssh:
+    with booted_host("tui-bios", disk, "bios", ssh_key.private, HOSTNAME, "10.0.2.15/24", timings) as ssh:
         saved = ssh("cat /var/log/installer/answerfile.xml")
         assert "$6$" not in saved and PASSWORD not in saved
         path = tmp_path / "saved.xml"

@@ -11,15 +11,12 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import time
 
 import pytest
-
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import VM  # noqa: E402
-from media import ARTIFACTS, blank_disk, iso, record  # noqa: E402,F401
-from vga import Screen, TextReader, bios_glyphs, console_setup_glyphs, kernel_glyphs, load_glyphs  # noqa: E402
+from harness import VM
+from media import ARTIFACTS, blank_disk, record
+from vga import Screen, TextReader, bios_glyphs, console_setup_glyphs, kernel_glyphs, load_glyphs
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="vm-tests need root (image builds)")
 

@@ -1,6 +1,8 @@
 """The install steps, in order. Planning asks each for its actions; the engine runs them."""
 from __future__ import annotations
 
+from ..config import Mode
+from ..plantypes import StepPlan
 from . import (backup, bootloader, configure, filesystems, finish, hooks, laydown, partition,
                prepare, restore)
 
@@ -9,13 +11,13 @@ MODULES = {"prepare": prepare, "backup": backup, "restore": restore, "partition"
            "filesystems": filesystems, "laydown": laydown, "bootloader": bootloader,
            "configure": configure, "finish": finish}
 SEQUENCES = {
-    "fresh": ("prepare", "hooks-installation-start", "partition", "filesystems", "laydown",
+    Mode.FRESH: ("prepare", "hooks-installation-start", "partition", "filesystems", "laydown",
               "hooks-filesystem-populated", "bootloader", "configure", "finish"),
-    "reinstall": ("prepare", "hooks-installation-start", "backup", "partition", "filesystems",
+    Mode.REINSTALL: ("prepare", "hooks-installation-start", "backup", "partition", "filesystems",
                   "laydown", "hooks-filesystem-populated", "bootloader", "configure", "finish"),
-    "upgrade": ("prepare", "hooks-installation-start", "backup", "laydown",
+    Mode.UPGRADE: ("prepare", "hooks-installation-start", "backup", "laydown",
                 "hooks-filesystem-populated", "bootloader", "configure", "finish"),
-    "restore": ("prepare", "hooks-installation-start", "restore", "bootloader", "finish"),
+    Mode.RESTORE: ("prepare", "hooks-installation-start", "restore", "bootloader", "finish"),
 }
 FINAL_HOOK = "hooks-installation-complete"
 
@@ -24,9 +26,7 @@ def module(name: str):
     return hooks if name.startswith("hooks-") else MODULES[name]
 
 
-def plan_steps(cfg, plan) -> list:
-    from ..plan import StepPlan
-
+def plan_steps(cfg, plan) -> list[StepPlan]:
     steps = []
     for name in SEQUENCES[plan.mode]:
         if name.startswith("hooks-"):
@@ -36,7 +36,7 @@ def plan_steps(cfg, plan) -> list:
             if acts:
                 steps.append(StepPlan(name, f"Running {stage} hooks", acts))
             continue
-        if name == "backup" and plan.mode == "reinstall" and 2 not in plan.primary().keep:
+        if name == "backup" and plan.mode == Mode.REINSTALL and 2 not in plan.primary().keep:
             continue
         mod = MODULES[name]
         steps.append(StepPlan(name, mod.TITLE, mod.actions(cfg, plan)))

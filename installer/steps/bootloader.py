@@ -1,6 +1,5 @@
-"""GRUB 2 with Xen multiboot2 entries, for BIOS or UEFI."""
-from .. import bootloader
-from .base import dry_run
+"""The boot loader step: GRUB 2 with Xen multiboot2 entries, for BIOS or UEFI (installer/grub.py)."""
+from .. import grub
 
 TITLE = "Installing the boot loader"
 
@@ -19,16 +18,15 @@ def actions(cfg, plan) -> list[str]:
         out.append(f"install GRUB for BIOS: boot code on {disk.part_path('root')} (its first sector; "
                    f"the MBR of {disk.path} is not written), core image in {boot}")
     default = "serial console" if cfg.bootloader.serial_console else "default"
-    out.append(f"Xen entries (default, serial console, safe mode, fallback; {default} first) with "
-               f"dom0_mem={plan.dom0_memory_mib}M,max:{plan.dom0_memory_mib}M "
-               f"dom0_max_vcpus=1-{plan.dom0_vcpus}, root=LABEL=root-{plan.ids['suffix']}")
+    dom0 = grub.dom0_command_line(f"root-{plan.ids.suffix}")
+    out.append(f"write /boot/grub/grub.cfg for the kernels the root image holds: Xen entries (default, "
+               f"serial console, safe mode, fallback; {default} first); Xen {grub.xen_command_line(plan)}; "
+               f"dom0 {dom0}")
     return out
 
 
 def run(ctx, step) -> None:
-    if ctx.dry_run:
-        return dry_run(ctx, step)
-    bootloader.install(ctx, ctx.target, ctx.warn)
+    grub.install(ctx, ctx.target, ctx.warn)
     disk = ctx.plan.primary()
     on_partition = ctx.plan.boot_mode == "bios" and ctx.cfg.bootloader.location == "partition"
     ctx.log(f"GRUB installed for {ctx.plan.boot_mode.upper()} on "

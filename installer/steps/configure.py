@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import os
 
+from ..config import Mode
 from ..errors import InstallerError
 from ..shadow import set_root_hash
-from .base import dry_run
 
 TITLE = "Configuring the host"
 
@@ -14,19 +14,17 @@ def actions(cfg, plan) -> list[str]:
     out = [f"write {f.path}" for f in plan.files]
     if cfg.root_password.hash:
         out.append("set the root password hash")
-    if plan.mode in ("fresh", "reinstall"):
+    if plan.mode in (Mode.FRESH, Mode.REINSTALL):
         out.append(f"link /etc/localtime to {cfg.timezone}")
         for service in cfg.services:
             out.append(f"{'enable' if service.state == 'enabled' else 'disable'} service {service.name}")
         out.append("SSH host keys are made at first boot")
-    if plan.mode == "upgrade":
+    if plan.mode == Mode.UPGRADE:
         out.append("carry over the preserved configuration from the backup")
     return out
 
 
 def run(ctx, step) -> None:
-    if ctx.dry_run:
-        return dry_run(ctx, step)
     t, cfg = ctx.target, ctx.cfg
     for i, f in enumerate(ctx.plan.files, 1):
         path = t.path(f.path)

@@ -4,7 +4,6 @@ from __future__ import annotations
 import os
 import shutil
 
-from .base import dry_run
 
 TITLE = "Finishing"
 LOG_DIR = "/var/log/installer"
@@ -17,8 +16,6 @@ def actions(cfg, plan) -> list[str]:
 
 
 def run(ctx, step) -> None:
-    if ctx.dry_run:
-        return dry_run(ctx, step)
     save_logs(ctx)
     ctx.progress(0.5)
     ctx.target.release()

@@ -1,7 +1,9 @@
-"""Run the answer file's hook scripts for one stage."""
+"""Run the answer file's hook scripts for one stage (the engine runs this step only when hooks are
+to run; otherwise it reports the actions as a dry run)."""
 from __future__ import annotations
 
 from ..hookrunner import run_hook
+
 
 def actions_for(cfg, stage: str, args: list[str]) -> list[str]:
     shown = " ".join(args)
@@ -13,8 +15,5 @@ def run(ctx, step) -> None:
     hooks = ctx.cfg.hooks_for(stage)
     args = [ctx.target_root] if stage == "filesystem-populated" else []
     for i, hook in enumerate(hooks, 1):
-        if ctx.run_hooks:
-            run_hook(hook, args, ctx.log, ctx.hook_scripts.get((hook.stage, hook.location)))
-        else:
-            ctx.log(f"dry run: {stage} script {hook.location} not run")
+        run_hook(hook, args, ctx.log, ctx.checked.hook_scripts.get((hook.stage, hook.location)))
         ctx.progress(i / len(hooks))

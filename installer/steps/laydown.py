@@ -8,9 +8,9 @@ import subprocess
 import tempfile
 import time
 
+from ..config import Mode
 from ..errors import InstallerError
 from ..tree import Tree, open_tree, release_sha256, signature_required
-from .base import dry_run
 
 TITLE = "Installing the host system"
 DOWNLOADS = "/var/cache/xenhost-install"     # on the target root: remote trees land here, not in RAM
@@ -25,9 +25,9 @@ def actions(cfg, plan) -> list[str]:
     gpg = "" if check else " (signature check DISABLED by repo-gpgcheck=false)"
     out = [f"mount {disk.part_path('root')} as the target root",
            f"verify the product tree's signed manifest and root image from {where}{gpg}",
-           f"unpack {plan.product['brand']} {plan.product['version']} "
-           f"(Debian {plan.product['platform_version']}, Xen {plan.product['xen_version']}) onto it"]
-    if plan.mode != "upgrade":
+           f"unpack {plan.product.brand} {plan.product.version} "
+           f"(Debian {plan.product.platform_version}, Xen {plan.product.xen_version}) onto it"]
+    if plan.mode != Mode.UPGRADE:
         out.insert(1, f"mount {disk.part_path('logs')} on /var/log")
     for pkg in extra_packages(cfg):
         out.append(f"install {pkg} from the product tree's signed package pool")
@@ -41,24 +41,22 @@ def extra_packages(cfg) -> list[str]:
 
 
 def run(ctx, step) -> None:
-    if ctx.dry_run:
-        return dry_run(ctx, step)
     if ctx.cfg.sources[1:]:
         raise InstallerError("additional package sources (supplemental packs) are not supported yet")
     disk, target = ctx.plan.primary(), ctx.target
     target.mount(disk.part_path("root"), "/", "ext4")
     target.mount(disk.part_path("logs"), "/var/log", "ext4")
     cache = target.path(DOWNLOADS)
-    tree = open_tree(ctx.cfg, cache_dir=cache)
+    tree = open_tree(ctx.cfg, cache_dir=cache, local=ctx.local_tree)
     ctx.log(f"product tree: {tree.describe()}")
     # prepare warned about a disabled check and hashed a local tree's files early; what is
     # installed is read only from copies on the target, each checked as it was written
     info = tree.verify(signature_required(ctx.cfg), lambda _msg: None, files=False)
     general = info["general"]
     ctx.log(f"verified {general.get('name')} {general.get('version')} build {general.get('build')}")
-    if general.get("version") != ctx.plan.product["version"]:
+    if general.get("version") != ctx.plan.product.version:
         ctx.warn(f"the product tree holds version {general.get('version')}, the installer expected "
-                 f"{ctx.plan.product['version']}")
+                 f"{ctx.plan.product.version}")
     started = time.monotonic()
     image = tree.root_image()
     ctx.log(f"copied and checked the root image ({os.path.getsize(image) >> 20} MiB) in "

@@ -1,9 +1,16 @@
 """Check the targets once more and record the plan before anything is written."""
-import tempfile
+from __future__ import annotations
 
+import tempfile
+from dataclasses import dataclass, field
+from typing import Callable
+
+from .. import hookrunner
+from ..config import Hook
 from ..errors import InstallerError
+from ..machine import Disk
+from ..probe import probe
 from ..tree import open_tree, signature_required
-from .base import dry_run
 
 TITLE = "Preparing"
 
@@ -16,11 +23,14 @@ def actions(cfg, plan) -> list[str]:
         ["fetch every hook script now, so a missing one fails before any disk is touched"] if cfg.hooks else [])
 
 
-def run(ctx, step) -> None:
-    if ctx.dry_run:
-        return dry_run(ctx, step)
-    from ..probe import probe
+@dataclass(frozen=True)
+class Checked:
+    """What prepare checked and fetched before any disk is touched, for the steps after it."""
+    disks: dict[str, Disk] = field(default_factory=dict)      # the live target disks, by path
+    hook_scripts: dict[tuple[str, str], bytes] = field(default_factory=dict)   # (stage, location)
 
+
+def run(ctx, step) -> None:
     names = [d.path.removeprefix("/dev/") for d in ctx.plan.disks]
     live = probe(include_loop=True, only=names)
     busy = [f"{d.path}: {', '.join(d.in_use)}" for d in live.disks if d.in_use]
@@ -41,26 +51,25 @@ def run(ctx, step) -> None:
     if any(d.keep for d in ctx.plan.disks):
         raise InstallerError("installs that keep existing partitions (preserve-first-partition, "
                              "reinstall over a backup) are not implemented for real runs yet")
-    ctx.machine_disks = {d.path: d for d in live.disks}
     # a local or NFS tree is hashed in place, so a bad medium fails before any disk is touched;
     # a remote one only by its small manifest. laydown installs only its own checked copies.
     with tempfile.TemporaryDirectory(prefix="tree-") as tmp:
-        tree = open_tree(ctx.cfg, cache_dir=tmp)
+        tree = open_tree(ctx.cfg, cache_dir=tmp, local=ctx.local_tree)
         tree.verify(signature_required(ctx.cfg), ctx.warn, files=not tree.remote)
     ctx.log(f"product tree {tree.describe()} verified")
-    fetch_hooks(ctx)
+    scripts = fetch_hooks(ctx.cfg.hooks, ctx.log) if ctx.run_hooks else {}
+    ctx.checked = Checked({d.path: d for d in live.disks}, scripts)
     for line in ctx.plan_text.splitlines():
         ctx.log(line)
     ctx.progress(1.0)
 
 
-def fetch_hooks(ctx) -> None:
+def fetch_hooks(hooks: list[Hook], log: Callable[[str], None]) -> dict[tuple[str, str], bytes]:
     """Every hook script is fetched (and checked to be a script) now, before any disk is touched:
     a 404 found after the disks were wiped would leave a half-installed host. Each runs later from
     this copy."""
-    from ..hookrunner import fetch
-    if not ctx.run_hooks:
-        return
-    for hook in ctx.cfg.hooks:
-        ctx.hook_scripts[(hook.stage, hook.location)] = fetch(hook)
-        ctx.log(f"{hook.stage} script fetched")
+    scripts = {}
+    for hook in hooks:
+        scripts[(hook.stage, hook.location)] = hookrunner.fetch(hook)
+        log(f"{hook.stage} script fetched")
+    return scripts

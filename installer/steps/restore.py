@@ -8,4 +8,4 @@ def actions(cfg, plan) -> list[str]:
     disk = plan.primary()
     root, backup = disk.part_path("root"), disk.part_path("backup")
     return [f"check that {backup} holds a complete backup",
-            f"format {root} as ext4 'root-{plan.ids['suffix']}' and copy {backup} onto it"]
+            f"format {root} as ext4 'root-{plan.ids.suffix}' and copy {backup} onto it"]

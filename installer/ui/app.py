@@ -17,6 +17,8 @@ from .progress import DoneScreen, ProgressScreen
 from .screen import Screen, Session
 from .widgets import HELP, PALETTE, Choice, text
 
+SIZE = (80, 24)     # the smallest console the wizard is laid out for
+
 
 
 class Root(urwid.WidgetWrap):
@@ -114,7 +116,8 @@ class App:
             return
         if screen.save():
             return
-        following = wizard.next_screen(screen.name, self.session.choices, self.session.machine)
+        following = wizard.next_screen(screen.name, self.session.choices, self.session.machine,
+                                       self.session.product)
         self.history.append(screen.name)
         if following is None:
             self.install()

@@ -8,8 +8,7 @@ import tomllib
 
 import urwid
 
-from .app import App
-from .main import SIZE
+from .app import SIZE, App
 from .screen import Screen
 from .widgets import Checks, Choice, Field, Named
 
@@ -65,7 +64,7 @@ def type_text(app: App, name: str, text: str) -> None:
 
 def _walk_to(app: App, f: Named, widget: urwid.Widget) -> None:
     """Move the cursor inside a list field (Up/Down) onto one of its buttons."""
-    pile = f._main
+    pile = f.main
     rows = [w.base_widget for w, _ in pile.contents]
     want = rows.index(widget)
     for _ in range(len(rows) + 1):

@@ -16,7 +16,7 @@ from ..product import Product
 from .widgets import Named, blank, buttons, text
 
 if TYPE_CHECKING:
-    from ..interactive import Backend
+    from ..wizard_backend import Backend
     from .app import App
 
 

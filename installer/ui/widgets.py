@@ -26,18 +26,19 @@ PALETTE = [
 
 class Named(urwid.WidgetWrap):
     """A field of a screen: has a name (for tests and the answers file) and an error line that
-    appears under it only while there is an error."""
+    appears under it only while there is an error. main is the field's own widget (ui/drive.py
+    walks a list field's rows in it)."""
 
     def __init__(self, name: str, main: urwid.Widget):
         self.name = name
-        self._main = main
+        self.main = main
         self._error = urwid.Text("")
         self._pile = urwid.Pile([main])
         super().__init__(self._pile)
 
     def set_error(self, message: str) -> None:
         self._error.set_text(("error", f"  ! {message}") if message else "")
-        items = [(self._main, self._pile.options())]
+        items = [(self.main, self._pile.options())]
         if message:
             items.append((self._error, self._pile.options()))
         self._pile.contents = items
@@ -112,7 +113,7 @@ class Choice(Named):
 
     @property
     def under_cursor(self) -> str:
-        row = self._main.focus_position
+        row = self.main.focus_position
         return next((v for v, r in self._row.items() if r == row), "")
 
     def find(self, char: str) -> bool:
@@ -139,7 +140,7 @@ class Choice(Named):
             self._typed = ""
             return False
         self._typed = typed
-        self._main.focus_position = self._row[hit]
+        self.main.focus_position = self._row[hit]
         return True
 
     def _changed(self, value: str, _button, state: bool) -> None:

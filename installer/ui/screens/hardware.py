@@ -1,5 +1,5 @@
 """Hardware warnings: things that make a poor host but do not stop the install."""
-from ... import offers
+from ... import eligibility
 from ..screen import Screen
 from ..widgets import blank, text
 
@@ -14,6 +14,6 @@ class HardwareScreen(Screen):
         m = self.session.machine
         body = [text(f"Memory: {m.memory_mib} MiB, CPUs: {m.cpu_count} ({m.cpu_model or 'unknown'}), "
                      f"boot mode: {m.boot_mode.upper()}"), blank()]
-        for warning in offers.hardware_warnings(m) + offers.boot_warnings(m):
+        for warning in eligibility.hardware_warnings(m) + eligibility.boot_warnings(m):
             body += [text("! " + warning), blank()]
         return body

@@ -1,5 +1,5 @@
 """Installation type: upgrade or restore what is on the disks, or install afresh."""
-from ... import offers, wizard
+from ... import eligibility, offers, wizard
 from ..screen import Screen
 from ..widgets import Choice, blank, text
 
@@ -19,16 +19,19 @@ class InstallTypeScreen(Screen):
     def build(self):
         m, p = self.session.machine, self.session.product
         options, details = [("fresh", "Clean install (erases the disks chosen next)", "")], []
-        for e in offers.existing(m):
+        for e in eligibility.existing(m, p):
             where = _disk_text(m, e.disk)
             version = f" {e.version}" if e.version else ""
             options.append((f"upgrade:{e.disk}", f"Upgrade the installation{version} on {where} "
-                            f"to {p.version}", e.reason))
-            if e.restore:
-                options.append((f"restore:{e.disk}", f"Restore the backup on {where}", ""))
-            details.append(text(f"{where}: {p.brand}{version or ' (version unknown)'}; "
-                                + (f"not offered for upgrade: {e.reason}" if e.reason else "can be upgraded")
-                                + ("; holds a backup" if e.restore else "")))
+                            f"to {p.version}", e.upgrade_refused))
+            if e.has_backup:
+                options.append((f"restore:{e.disk}", f"Restore the backup on {where}", e.restore_refused))
+            details.append(text(f"{where}: {e.product or p.brand}{version or ' (version unknown)'}; "
+                                + (f"not offered for upgrade: {e.upgrade_refused}" if e.upgrade_refused
+                                   else "can be upgraded")
+                                + ("; holds a backup" if e.has_backup else "")
+                                + (f", not offered for restore: {e.restore_refused}"
+                                   if e.has_backup and e.restore_refused else "")))
         selected = f"{self.c.action}:{self.c.existing_disk}" if self.c.action != "fresh" else "fresh"
         self.choice = self.add(Choice("action", options, selected, label="Found on this machine:"))
         return [self.choice, blank(), text("Details:"), *details]
@@ -38,4 +41,4 @@ class InstallTypeScreen(Screen):
         self.c.action, self.c.existing_disk = action, disk
 
     def check(self):
-        return wizard.check_install_type(self.c, self.session.machine)
+        return wizard.check_install_type(self.c, self.session.machine, self.session.product)

@@ -1,12 +1,12 @@
 """Primary disk: where the host is installed (the rest of it becomes guest storage)."""
-from ... import layout, offers, wizard
+from ... import holdings, layout, offers, wizard
 from ..screen import Screen
 from ..widgets import Choice, blank, text
 
 
 def disk_label(d) -> str:
     details = ", ".join(x for x in (d.model, f"serial {d.serial}" if d.serial else "") if x)
-    return f"{d.name:<8} {offers.size_text(d.size):>10}  {details}\n{'':9}now: {offers.content(d)}"
+    return f"{d.name:<8} {offers.size_text(d.size):>10}  {details}\n{'':9}now: {holdings.content(d)}"
 
 
 class PrimaryDiskScreen(Screen):

@@ -1,5 +1,5 @@
 """Summary: every choice, and every disk the install erases, before anything is written."""
-from ... import offers, wizard
+from ... import holdings, offers, wizard
 from ..screen import Screen
 from ..widgets import blank, text
 
@@ -9,7 +9,7 @@ def _disk(machine, name: str) -> str:
     if d is None:
         return name
     return f"{d.path} ({offers.size_text(d.size)}{', ' + d.model if d.model else ''}" \
-           f"{', serial ' + d.serial if d.serial else ''}; now: {offers.content(d)})"
+           f"{', serial ' + d.serial if d.serial else ''}; now: {holdings.content(d)})"
 
 
 class SummaryScreen(Screen):

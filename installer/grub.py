@@ -1,4 +1,5 @@
-"""GRUB 2 for BIOS and UEFI, written without grub-install (works on loop devices and in VMs alike).
+"""GRUB 2 for BIOS and UEFI: the host's boot menu (grub.cfg) with the Xen and dom0 command lines,
+and GRUB installed without grub-install (works on loop devices and in VMs alike).
 
 grub-install cannot relate BLKPG-added loop partitions to their disk, so we do its work with the
 target's own GRUB: grub-mkimage builds the core image with an early config that finds the root file
@@ -54,19 +55,27 @@ def parse_serial(spec: str | None) -> dict | None:
             "parity": PARITY[parity], "bits": bits, "xen": f"{bits}{parity}1", "linux": f"{parity}{bits}"}
 
 
+def xen_command_line(plan) -> str:
+    """Xen's arguments common to every boot entry (consoles and safe-mode options are the entry's)."""
+    return (f"dom0_mem={plan.dom0_memory_mib}M,max:{plan.dom0_memory_mib}M "
+            f"dom0_max_vcpus=1-{plan.dom0_vcpus} crashkernel=256M,below=4G")
+
+
+def dom0_command_line(root_label: str) -> str:
+    """The dom0 kernel's arguments common to every boot entry, the rescue one without Xen too."""
+    return f"root=LABEL={root_label} ro net.ifnames=0"
+
+
 def grub_cfg(plan, cfg, files: dict) -> str:
     serial = parse_serial(cfg.bootloader.serial_console)
     com_unit = serial["unit"] if serial else 0
     com_name = f"com{com_unit + 1}"
     label = plan.primary().part("root").label
-    return render("grub.cfg.j2", brand=plan.product["brand"], version=plan.product["version"],
-                  xen_version=plan.product["xen_version"], root_label=label, serial=serial,
-                  default=1 if serial else 0,
-                  xen_args=f"dom0_mem={plan.dom0_memory_mib}M,max:{plan.dom0_memory_mib}M "
-                           f"dom0_max_vcpus=1-{plan.dom0_vcpus} crashkernel=256M,below=4G",
+    return render("grub.cfg.j2", brand=plan.product.brand, version=plan.product.version,
+                  xen_version=plan.product.xen_version, root_label=label, serial=serial,
+                  default=1 if serial else 0, xen_args=xen_command_line(plan),
                   com=f"{com_name}={serial['speed']},{serial['xen']}" if serial else f"{com_name}=115200,8n1",
-                  com_name=com_name,
-                  dom0_args=f"root=LABEL={label} ro net.ifnames=0", **files)
+                  com_name=com_name, dom0_args=dom0_command_line(label), **files)
 
 
 def early_cfg(label: str) -> str:
@@ -138,7 +147,7 @@ def _bios(disk, boot_img: str, core_img: str, location: str = "mbr") -> None:
 
 def _uefi(ctx, disk, efi_image: str, warn) -> None:
     esp = disk.part_path("boot")
-    vendor = ctx.plan.product["name"]
+    vendor = ctx.plan.product.name
     mtools = ["env", "MTOOLS_SKIP_CHECK=1"]
     for d in ("::/EFI", "::/EFI/BOOT", f"::/EFI/{vendor}"):
         runner.run([*mtools, "mmd", "-D", "s", "-i", esp, d], check=False)
@@ -153,7 +162,7 @@ def _uefi(ctx, disk, efi_image: str, warn) -> None:
              "the removable-media path EFI/BOOT/BOOTX64.EFI")
         return
     res = runner.run(["efibootmgr", "--quiet", "--create", "--disk", disk.path, "--part",
-                      str(disk.part("boot").number), "--label", ctx.plan.product["brand"],
+                      str(disk.part("boot").number), "--label", ctx.plan.product.brand,
                       "--loader", f"\\EFI\\{vendor}\\grubx64.efi"], check=False)
     if res.returncode:
         warn(f"efibootmgr could not add a boot entry ({res.stderr.strip()[-200:]}); the host boots "

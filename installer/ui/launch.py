@@ -1,6 +1,7 @@
-"""Start the wizard: on the installer's console at boot, or from the command line (`python -m
-installer tui`), on a terminal or driven headless by an answers file (dry run against a recorded
-machine)."""
+"""Start the wizard: on the installer's console at boot (boot.py), or from the command line
+(`python -m installer tui`), on a terminal or driven headless by an answers file (dry run against a
+recorded machine). urwid is imported only when the wizard runs: boot and the command line import
+this module without it."""
 from __future__ import annotations
 
 import fcntl
@@ -11,17 +12,17 @@ import struct
 import sys
 import termios
 
-from .. import envchroot, machine as machine_mod, wizard
-from ..interactive import Backend, DryRunBackend, eula_text
+from .. import envchroot, machine as machine_mod, session, wizard
+from ..probe import probe
 from ..runner import SECRETS
-
-SIZE = (80, 24)     # the smallest console supported; a serial line that reports no size gets it
-
+from ..wizard_backend import Backend, DryRunBackend, eula_text
 
 def terminal(device: str):
     """An urwid screen on a console device (/dev/tty1, /dev/ttyS0). A serial line reports no size:
     it gets 80x24, which every terminal shows."""
-    import urwid
+    import urwid        # lazily: the boot path and the command line load urwid only for the wizard
+
+    from .app import SIZE           # a serial line that reports no size gets the smallest supported
     tty = open(device, "r+b", buffering=0)
     rows, cols = struct.unpack("HHHH", fcntl.ioctl(tty, termios.TIOCGWINSZ, b"\0" * 8))[:2]
     if not rows or not cols:
@@ -33,25 +34,22 @@ def terminal(device: str):
 
 
 def cmd_tui(args) -> int:
-    from . import drive                 # urwid only for this command
+    from . import drive                 # lazily, as urwid (app, drive) is only for this command
     from .app import App
+    tree = session.local_tree(args.tree)
     if args.dry_run or args.answers:
         if not args.machine:
             print("tui: a dry run needs --machine (a recorded machine, see tests/machines/)", file=sys.stderr)
             return 2
         machine = machine_mod.load(args.machine)
-        backend = DryRunBackend(machine, args.out)
+        backend = DryRunBackend(machine, args.out, tree=tree)
     else:
         if not envchroot.in_environment():
             print("tui: a real install runs in the installer environment; use --dry-run --machine M.json "
                   "to try the wizard here", file=sys.stderr)
             return 2
-        from ..probe import probe
         machine = probe()
-        backend = Backend(machine)
-    tree = args.tree or os.environ.get("XENHOST_TREE")
-    if tree:
-        os.environ["XENHOST_TREE"] = tree
+        backend = Backend(machine, tree=tree)
     app = App(machine, backend, eula=eula_text(tree))
     if args.answers:
         try:
@@ -81,17 +79,16 @@ def quiet_console() -> None:
         pass
 
 
-def run_on_console(device: str, boot_options) -> int:
-    """The wizard at boot, on the installer's console; its Reboot button ends it."""
-    from ..probe import probe
-    from .app import App
+def run_on_console(device: str, boot_options, tree: str | None) -> int:
+    """The wizard at boot, on the installer's console; its Reboot button ends it. tree: the local
+    product tree (None: the installer media)."""
+    from .app import App                # lazily: urwid only once the wizard starts
     quiet_console()
     machine = probe()
     choices = wizard.defaults(machine)
     if boot_options is not None and boot_options.keymap:   # keymap= preselects the first screen
         choices.keymap = boot_options.keymap
-    app = App(machine, Backend(machine, boot_options), eula=eula_text(os.environ.get("XENHOST_TREE")),
-              choices=choices)
+    app = App(machine, Backend(machine, boot_options, tree=tree), eula=eula_text(tree), choices=choices)
     app.run(terminal(device))
     return 0 if app.outcome is not None and app.outcome.success else 1
 

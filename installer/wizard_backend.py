@@ -1,6 +1,7 @@
-"""The interactive installer's side effects, behind one small interface the wizard calls: apply a
-keymap, verify a source, install, open a shell, reboot. Backend does them for real in the installer
-environment; DryRunBackend plans against a (recorded) machine and runs the engine in dry-run mode.
+"""The wizard's backend: the interactive installer's side effects, behind one small interface the
+wizard calls: apply a keymap, verify a source, install, open a shell, reboot. Backend does them for
+real in the installer environment; DryRunBackend plans against a (recorded) machine and runs the
+engine in dry-run mode.
 """
 from __future__ import annotations
 
@@ -11,11 +12,14 @@ import subprocess
 from importlib import resources
 from typing import Callable
 
-from . import runner
+from . import answerfile_writer, cmdline, keyboard, netup, session, tree as tree_mod
 from .config import InstallConfig
-from .errors import InstallerError
+from .engine import Outcome
+from .errors import InstallerError, PlanError
 from .machine import Machine
+from .plan import make_plan
 from .product import DEFAULT as DEFAULT_PRODUCT
+from .runner import SECRETS
 
 LOG_DIR = "/var/log/installer"      # on the target (steps/finish.py)
 
@@ -33,51 +37,48 @@ def eula_text(tree_dir: str | None) -> str:
 
 
 def answer_xml(cfg: InstallConfig) -> str:
-    from . import answerfile_writer
     stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     return answerfile_writer.to_xml(cfg, comment=f"written by the {DEFAULT_PRODUCT.brand} "
                                     f"{DEFAULT_PRODUCT.version} interactive installer on {stamp}")
 
 
 class Backend:
-    """The real thing, inside the installer environment."""
+    """The real thing, inside the installer environment. tree: the local product tree's directory
+    (None: the installer media)."""
     dry_run = False
     run_dir = "/run/install"
     saved_answerfile = f"{LOG_DIR}/answerfile.xml"
 
-    def __init__(self, machine: Machine, boot_options=None):
+    def __init__(self, machine: Machine, boot_options=None, tree: str | None = None):
         self.machine = machine
         self.boot_options = boot_options    # the installer's boot line (consoles): as for an answer file
+        self.tree = tree
         self.keymaps: list[str] = []
         self.network_ready = False
 
     def set_keymap(self, keymap: str) -> None:
-        from . import keyboard
         self.keymaps.append(keymap)
         problem = keyboard.load_console_keymap(keymap)
         if problem:
             logging.getLogger("installer.interactive").warning("keymap %s not loaded: %s", keymap, problem)
 
     def verify_source(self, cfg: InstallConfig) -> str:
-        from . import tree
+        SECRETS.add_all(cfg.secrets)     # the wizard's (password, source URL) before any message
         self.apply_boot_options(cfg)     # no-repo-gpgcheck on the boot line
         self.network_for(cfg)
-        t = tree.open_tree(cfg, os.path.join(self.run_dir, "tree-cache"))
+        t = tree_mod.open_tree(cfg, os.path.join(self.run_dir, "tree-cache"), local=self.tree)
         warnings: list[str] = []
-        info = t.verify(tree.signature_required(cfg), warnings.append)
+        info = t.verify(tree_mod.signature_required(cfg), warnings.append)
         general = info["general"]
         return (f"Verified: {general.get('name', '?')} {general.get('version', '?')}, signed manifest and "
                 f"{len(info['checksums'])} files match." + (" " + " ".join(warnings) if warnings else ""))
 
     def install(self, cfg: InstallConfig, sink: Callable[[dict], None]):
         """Plan against this machine and run the engine; every event also goes to sink."""
-        from .cli import new_ids, render_plan, run_engine
-        from .engine import Outcome
-        from .errors import PlanError
-        from .plan import make_plan
+        SECRETS.add_all(cfg.secrets)     # before any message, a refused plan's too
         self.apply_boot_options(cfg)
         try:
-            plan = make_plan(cfg, self.machine, new_ids())
+            plan = make_plan(cfg, self.machine, session.new_ids())
         except PlanError as exc:
             return Outcome(False, "plan", "; ".join(exc.problems))
         try:
@@ -85,14 +86,14 @@ class Backend:
         except InstallerError as exc:
             return Outcome(False, "network", str(exc))
         os.makedirs(self.run_dir, exist_ok=True)
-        return run_engine(cfg, plan, None, answer_xml(cfg), render_plan(plan), self.events_path(),
-                          self.log_path(), self.dry_run, sink=sink)
+        return session.run_engine(cfg, plan, None, answer_xml(cfg), session.render_plan(plan),
+                                  self.events_path(), self.log_path(), self.dry_run, sink=sink,
+                                  tree=self.tree)
 
     def apply_boot_options(self, cfg: InstallConfig) -> None:
         """What the boot line says, as for an answer file: installed from a serial console, the
         host's boot menu and console use it too."""
         if self.boot_options is not None:
-            from . import cmdline
             cmdline.apply(cfg, self.boot_options)
 
     def network_for(self, cfg: InstallConfig) -> None:
@@ -103,25 +104,11 @@ class Backend:
             return
         iface = cfg.interface
         nics = [iface.name] if iface and iface.name else [n.name for n in self.machine.nics]
-        for nic in nics:
-            runner.run(["ip", "link", "set", nic, "up"])
-        if iface and iface.vlan:
-            runner.run(["ip", "link", "add", "link", nics[0], "name", f"{nics[0]}.{iface.vlan}", "type", "vlan",
-                        "id", str(iface.vlan)])
-            nics = [f"{nics[0]}.{iface.vlan}"]
-            runner.run(["ip", "link", "set", nics[0], "up"])
+        static = None
         if iface and iface.ipv4.mode.value == "static":
-            # replace: network_device= with sshpassword= may have brought DHCP up at boot
-            runner.run(["ip", "addr", "replace", iface.ipv4.address, "dev", nics[0]])
-            if iface.ipv4.gateway:
-                runner.run(["ip", "route", "replace", "default", "via", iface.ipv4.gateway])
-            if cfg.name_servers:
-                with open("/etc/resolv.conf", "w") as f:
-                    f.write("".join(f"nameserver {s}\n" for s in cfg.name_servers))
-        else:
-            res = runner.run(["dhclient", "-1", "-4", *nics], check=False, timeout=120)
-            if res.returncode:
-                raise InstallerError(f"no DHCP lease on {', '.join(nics)} to reach the installation source")
+            static = netup.Static(iface.ipv4.address, iface.ipv4.gateway, tuple(cfg.name_servers))
+        netup.bring_up(nics, static, iface.vlan if iface else None,
+                       purpose=" to reach the installation source")
         self.network_ready = True
 
     def events_path(self) -> str:
@@ -146,8 +133,8 @@ class DryRunBackend(Backend):
     no shell, no reboot; what would have happened is recorded in `actions`."""
     dry_run = True
 
-    def __init__(self, machine: Machine, run_dir: str, boot_options=None):
-        super().__init__(machine, boot_options)
+    def __init__(self, machine: Machine, run_dir: str, boot_options=None, tree: str | None = None):
+        super().__init__(machine, boot_options, tree)
         self.run_dir = run_dir
         self.saved_answerfile = os.path.join(run_dir, "answerfile.xml")
         self.actions: list[str] = []
@@ -157,7 +144,7 @@ class DryRunBackend(Backend):
         self.actions.append(f"loadkeys {keymap}")
 
     def verify_source(self, cfg: InstallConfig) -> str:
-        if cfg.sources[0].type == "local" and not os.environ.get("XENHOST_TREE"):
+        if cfg.sources[0].type == "local" and not self.tree:
             raise InstallerError("dry run: no local product tree (give --tree or set XENHOST_TREE)")
         return super().verify_source(cfg)
 
@@ -166,6 +153,7 @@ class DryRunBackend(Backend):
             self.actions.append(f"network up to reach {cfg.sources[0].location}")
 
     def install(self, cfg: InstallConfig, sink: Callable[[dict], None]):
+        SECRETS.add_all(cfg.secrets)
         os.makedirs(self.run_dir, exist_ok=True)
         self.apply_boot_options(cfg)
         # owner-only, like the copy on the host: it names the disks, addresses and sources
