@@ -15,7 +15,7 @@ import sys
 import tarfile
 import traceback
 
-from . import answerfile, cmdline, debugssh, fetch, keyboard, netup, runner, session
+from . import cmdline, debugssh, fetch, keyboard, netup, runner, session
 from .errors import ConfigError, InstallerError, PlanError
 from .hookrunner import run_hook
 from .plan import make_plan
@@ -162,8 +162,8 @@ def unattended(opts, out, say, tree: str | None) -> int:
         if opts.needs_network:
             network_up(opts, say)
         cfg = read_answerfile(opts, say, extra)
-        plan = plan_install(cfg, extra)
-        outcome = session.run_engine(cfg, plan, out, extra.get("answerfile.xml", ""), extra["plan.txt"],
+        plan, plan_text = plan_install(cfg, extra)
+        outcome = session.run_engine(cfg, plan, out, extra.get("answerfile.xml", ""), plan_text,
                                      EVENTS, LOG, dry_run=False, tree=tree)
         if outcome.success:
             say("INSTALLATION COMPLETE")
@@ -194,21 +194,17 @@ def read_answerfile(opts, say, extra: dict[str, str]):
         extra["answerfile.xml"] = session.masked_file(path)
     except ConfigError:
         pass            # not XML: parse_file says where
-    cfg, rep = answerfile.parse_file(path)
-    runner.SECRETS.add_all(cfg.secrets)
-    for w in rep.warnings:
-        say(str(w))
-    cmdline.apply(cfg, opts)
-    return cfg
+    return session.load_answerfile(path, lambda w: say(str(w)), opts)
 
 
 def plan_install(cfg, extra: dict[str, str]):
-    """The plan on this machine; the machine and the plan go into extra for the support bundle."""
+    """(plan, plan as text) on this machine; the machine and the plan text also go into extra for
+    the support bundle."""
     machine = probe()
     extra["probe.json"] = machine.to_json()
     plan = make_plan(cfg, machine, session.new_ids())
     extra["plan.txt"] = session.render_plan(plan)
-    return plan
+    return plan, extra["plan.txt"]
 
 
 def failed(opts, say, extra: dict[str, str]) -> int:

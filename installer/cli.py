@@ -7,8 +7,9 @@ import dataclasses
 import json
 import sys
 
-from . import answerfile, cmdline, machine as machine_mod, session
+from . import cmdline, machine as machine_mod, session
 from .config import to_plain
+from .machine import gib
 from .errors import ConfigError
 from .plan import FIXED_IDS, make_plan
 from .probe import probe
@@ -24,17 +25,19 @@ def print_diags(diags) -> None:
         print(SECRETS.mask(str(d)), file=sys.stderr)
 
 
+def _warn(diagnostic) -> None:
+    print_diags([diagnostic])
+
+
 def cmd_validate(args) -> int:
     status, configs = EXIT_OK, {}
     for path in args.files:
         try:
-            cfg, report = answerfile.parse_file(path)
-            SECRETS.add_all(cfg.secrets)
+            cfg = session.load_answerfile(path, _warn)
         except ConfigError as exc:
             print_diags(exc.diagnostics + exc.warnings)
             status = EXIT_INVALID
             continue
-        print_diags(report.warnings)
         configs[path] = cfg.to_dict()
         if not args.json:
             print(f"{path}: valid ({cfg.mode.value})")
@@ -70,14 +73,9 @@ def answerfile_of(args) -> str:
 
 
 def _load_plan(args, path: str):
-    cfg, report = answerfile.parse_file(path)
-    SECRETS.add_all(cfg.secrets)
-    print_diags(report.warnings)
+    cfg = session.load_answerfile(path, _warn)
     if args.cmdline is not None:
-        opts, boot_report = cmdline.parse(args.cmdline)
-        SECRETS.add_all(opts.secrets)
-        print_diags(boot_report.warnings)
-        cmdline.apply(cfg, opts)
+        cfg = cmdline.applied(cfg, session.read_boot_line(args.cmdline, _warn))
     ids = FIXED_IDS if args.reproducible else session.new_ids()
     cfg, machine = _target(args, cfg)
     return cfg, make_plan(cfg, machine, ids)
@@ -105,7 +103,7 @@ def cmd_probe(args) -> int:
         for d in m.disks:
             flags = [f for f, on in (("removable", d.removable), ("installer media", d.install_media),
                                      ("in use", bool(d.in_use))) if on]
-            print(f"disk {d.name}: {d.size / 2**30:.1f} GiB, {d.logical_sector_size}-byte sectors, "
+            print(f"disk {d.name}: {gib(d.size)}, {d.logical_sector_size}-byte sectors, "
                   f"{d.model or 'unknown model'} {d.serial}".rstrip()
                   + f"; table {d.table or 'none'}; {len(d.partitions)} partitions"
                   + (f" [{', '.join(flags)}]" if flags else ""))
@@ -118,12 +116,10 @@ def cmd_probe(args) -> int:
 def cmd_cmdline(args) -> int:
     text = args.text if args.text is not None else cmdline.read_proc()
     try:
-        opts, report = cmdline.parse(text)
+        opts = session.read_boot_line(text, _warn)
     except ConfigError as exc:
         print_diags(exc.diagnostics + exc.warnings)
         return EXIT_INVALID
-    SECRETS.add_all(opts.secrets)
-    print_diags(report.warnings)
     print(SECRETS.mask(json.dumps(to_plain(opts), indent=2, sort_keys=True)))
     return EXIT_OK
 

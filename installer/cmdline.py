@@ -7,6 +7,7 @@ in BootOptions.secrets, for the front end to register with its mask.
 """
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -317,21 +318,23 @@ def _contradictions(opts: BootOptions, seen: dict[str, int], report: Report) -> 
                        1, seen["network_config"])
 
 
-def apply(cfg, opts: BootOptions) -> None:
-    """Settings that come from the boot line rather than the answer file."""
-    cfg.at_exit = opts.atexit
+def applied(cfg, opts: BootOptions):
+    """The config with the settings that come from the boot line rather than the answer file (a
+    new config: the one given is left as it is)."""
+    changes: dict = {"at_exit": opts.atexit}
     if opts.keymap and cfg.keymap is None:   # the answer file's or the wizard's own choice wins
-        cfg.keymap = opts.keymap
+        changes["keymap"] = opts.keymap
     # XCP-ng's meaning for a wizard install (with an answer file they are refused in parse())
     if opts.no_repo_gpgcheck:
-        cfg.repo_gpgcheck = False
+        changes["repo_gpgcheck"] = False
     if opts.no_gpgcheck:
-        cfg.gpgcheck = False
+        changes["gpgcheck"] = False
     if opts.existing_data == "refuse":   # the stricter of boot line and answer file wins
-        cfg.existing_data = "refuse"
+        changes["existing_data"] = "refuse"
     serial = [c for c in opts.consoles if c.startswith("ttyS")]
     if serial:  # installed on a serial console: the host boots with one by default too
-        cfg.bootloader.serial_console = serial[-1]
+        changes["bootloader"] = dataclasses.replace(cfg.bootloader, serial_console=serial[-1])
+    return dataclasses.replace(cfg, **changes)
 
 
 def read_proc() -> str:

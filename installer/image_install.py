@@ -10,9 +10,9 @@ import os
 import shutil
 import sys
 
-from . import answerfile, cmdline, envchroot, runner, values
+from . import cmdline, envchroot, runner, session, values
 from .errors import InstallerError, PlanError
-from .machine import Disk
+from .machine import Disk, gib
 from .plan import FIXED_IDS, make_plan
 from .retarget import image_machine, retarget
 
@@ -71,12 +71,10 @@ def run(answerfile_path: str, image: str, *, size: str | None = None, boot_mode:
     product tree (default: the newest build); out: where the log and events are left; events, log:
     where to copy them too."""
     boot_mode = boot_mode or "uefi"
-    cfg, _report = answerfile.parse_file(answerfile_path)
-    runner.SECRETS.add_all(cfg.secrets)
+    # warnings are shown by the install inside the environment, which reads the same files
+    cfg = session.load_answerfile(answerfile_path, lambda w: None)
     if cmdline_text is not None:
-        opts = cmdline.parse(cmdline_text)[0]
-        runner.SECRETS.add_all(opts.secrets)
-        cmdline.apply(cfg, opts)
+        cfg = cmdline.applied(cfg, session.read_boot_line(cmdline_text, lambda w: None))
     nbytes = image_size(image, size)
     precheck(cfg, image, nbytes, boot_mode)
     env_root = envchroot.current("env")
@@ -88,7 +86,7 @@ def run(answerfile_path: str, image: str, *, size: str | None = None, boot_mode:
                                                           0o600), "wb") as dst:
         shutil.copyfileobj(src, dst)
     dev = attach(image, nbytes)
-    print(f"install: {image} attached as {dev} ({nbytes / 1024 ** 3:.1f} GiB, "
+    print(f"install: {image} attached as {dev} ({gib(nbytes)}, "
           f"{boot_mode.upper()})", file=sys.stderr)
     inner = ["--log", f"{envchroot.OUT}/installer.log", "install", f"{envchroot.OUT}/answerfile.xml",
              "--target-disk", dev, "--boot-mode", boot_mode, "--virtual-nics",

@@ -13,6 +13,11 @@ from .errors import InstallerError
 SCHEMA_VERSION = 1
 
 
+
+def gib(nbytes: int) -> str:
+    """A size as every message shows it: 1 decimal, GiB."""
+    return f"{nbytes / 2**30:.1f} GiB"
+
 @dataclass
 class Partition:
     number: int
@@ -57,7 +62,7 @@ class Disk:
 
     def summary(self) -> str:
         model = f", {self.model}" if self.model else ""
-        return f"{self.name} ({self.size / 2**30:.1f} GiB{model})"
+        return f"{self.name} ({gib(self.size)}{model})"
 
 
 @dataclass

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from . import eligibility, layout
-from .machine import Disk, Machine
+from .machine import Disk, Machine, gib
 
 
 @dataclass
@@ -24,7 +24,7 @@ class DiskOffer:
 def size_text(size: int) -> str:
     if size >= 2**40:
         return f"{size / 2**40:.1f} TiB"
-    return f"{size / 2**30:.1f} GiB" if size >= 2**30 else f"{size / 2**20:.1f} MiB"
+    return gib(size) if size >= 2**30 else f"{size / 2**20:.1f} MiB"
 
 
 def _blocker(disk: Disk, minimum: int) -> str:

@@ -8,10 +8,14 @@ from __future__ import annotations
 import datetime
 import logging
 import os
+from collections.abc import Callable
 
-from . import engine
+from . import answerfile, cmdline, engine
 from .answerfile_mask import masked_answerfile
+from .config import InstallConfig
+from .errors import Diagnostic
 from .events import Events, jsonl_sink, text_sink
+from .machine import gib
 from .plantypes import Ids
 from .runner import SECRETS
 from .xmlsafe import MAX_BYTES
@@ -25,6 +29,28 @@ def local_tree(given: str | None = None) -> str | None:
     """The local product tree's directory: the one given, else $XENHOST_TREE, else None (the
     installer media's default mount, tree.MEDIA)."""
     return given or os.environ.get(TREE_VARIABLE) or None
+
+
+def read_boot_line(text: str, warn: Callable[[Diagnostic], None]) -> cmdline.BootOptions:
+    """The installer options of a boot line, its secrets registered with the process's mask
+    before anything is shown, its warnings handed to warn; ConfigError if it is refused."""
+    opts, report = cmdline.parse(text)
+    SECRETS.add_all(opts.secrets)
+    for w in report.warnings:
+        warn(w)
+    return opts
+
+
+def load_answerfile(path: str, warn: Callable[[Diagnostic], None],
+                    boot: cmdline.BootOptions | None = None) -> InstallConfig:
+    """An answer file as every front end reads it: parsed (ConfigError with file:line:column),
+    its secrets registered with the process's mask, its warnings handed to warn, and the boot
+    line's settings applied when there is one."""
+    cfg, report = answerfile.parse_file(path)
+    SECRETS.add_all(cfg.secrets)
+    for w in report.warnings:
+        warn(w)
+    return cmdline.applied(cfg, boot) if boot is not None else cfg
 
 
 def new_ids() -> Ids:
@@ -63,7 +89,7 @@ def render_plan(plan) -> str:
 
 
 def _disk_lines(disk) -> list[str]:
-    lines = [f"\nDisk {disk.path} ({disk.size / 2**30:.1f} GiB) - {disk.role}"
+    lines = [f"\nDisk {disk.path} ({gib(disk.size)}) - {disk.role}"
              + (", will be ERASED" if disk.wipe else ", kept")]
     if disk.holds:
         lines.append("  it holds today, and will lose:")

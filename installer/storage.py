@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import time
+import uuid
 
 from . import runner
 from .errors import InstallerError
@@ -122,8 +124,6 @@ def wipe(disk, log) -> None:
 
 def write_tables(disk_plans, log) -> None:
     """One blivet commit: a GPT on each disk plan with its partitions at their exact places."""
-    import uuid
-
     from blivet.formats import get_format
     from blivet.partitioning import do_partitioning
 
@@ -166,8 +166,6 @@ def edit_dump(dump: str, dp, renumber: bool) -> str:
     """Give each entry of an sfdisk dump the plan's number (sfdisk takes it from the device name),
     GPT name and type GUID; start, size and GUIDs stay. renumber=True: entries are numbered in
     on-disk order (as blivet made them); False: they already carry the plan's numbers."""
-    import re
-
     by_start = sorted(dp.partitions, key=lambda p: p.start_mib)
     out = []
     for line in dump.splitlines():

@@ -20,8 +20,7 @@ from .machine import Machine
 from .plan import make_plan
 from .product import DEFAULT as DEFAULT_PRODUCT
 from .runner import SECRETS
-
-LOG_DIR = "/var/log/installer"      # on the target (steps/finish.py)
+from .steps.finish import LOG_DIR
 
 
 def eula_text(tree_dir: str | None) -> str:
@@ -60,11 +59,11 @@ class Backend:
         self.keymaps.append(keymap)
         problem = keyboard.load_console_keymap(keymap)
         if problem:
-            logging.getLogger("installer.interactive").warning("keymap %s not loaded: %s", keymap, problem)
+            logging.getLogger("installer.wizard_backend").warning("keymap %s not loaded: %s", keymap, problem)
 
     def verify_source(self, cfg: InstallConfig) -> str:
         SECRETS.add_all(cfg.secrets)     # the wizard's (password, source URL) before any message
-        self.apply_boot_options(cfg)     # no-repo-gpgcheck on the boot line
+        cfg = self.with_boot_options(cfg)     # no-repo-gpgcheck on the boot line
         self.network_for(cfg)
         t = tree_mod.open_tree(cfg, os.path.join(self.run_dir, "tree-cache"), local=self.tree)
         warnings: list[str] = []
@@ -76,7 +75,7 @@ class Backend:
     def install(self, cfg: InstallConfig, sink: Callable[[dict], None]):
         """Plan against this machine and run the engine; every event also goes to sink."""
         SECRETS.add_all(cfg.secrets)     # before any message, a refused plan's too
-        self.apply_boot_options(cfg)
+        cfg = self.with_boot_options(cfg)
         try:
             plan = make_plan(cfg, self.machine, session.new_ids())
         except PlanError as exc:
@@ -90,11 +89,10 @@ class Backend:
                                   self.events_path(), self.log_path(), self.dry_run, sink=sink,
                                   tree=self.tree)
 
-    def apply_boot_options(self, cfg: InstallConfig) -> None:
-        """What the boot line says, as for an answer file: installed from a serial console, the
-        host's boot menu and console use it too."""
-        if self.boot_options is not None:
-            cmdline.apply(cfg, self.boot_options)
+    def with_boot_options(self, cfg: InstallConfig) -> InstallConfig:
+        """The config with what the boot line says, as for an answer file: installed from a serial
+        console, the host's boot menu and console use it too."""
+        return cmdline.applied(cfg, self.boot_options) if self.boot_options is not None else cfg
 
     def network_for(self, cfg: InstallConfig) -> None:
         """A network source is reached through the management interface as configured in the
@@ -155,7 +153,7 @@ class DryRunBackend(Backend):
     def install(self, cfg: InstallConfig, sink: Callable[[dict], None]):
         SECRETS.add_all(cfg.secrets)
         os.makedirs(self.run_dir, exist_ok=True)
-        self.apply_boot_options(cfg)
+        cfg = self.with_boot_options(cfg)
         # owner-only, like the copy on the host: it names the disks, addresses and sources
         fd = os.open(self.saved_answerfile, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         os.fchmod(fd, 0o600)       # an earlier run's file keeps its mode through O_TRUNC

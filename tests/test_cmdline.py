@@ -204,7 +204,7 @@ def test_existing_data_guard_on_the_boot_line():
     for file_says, boot_says, result in (("erase", "refuse", "refuse"), ("refuse", "erase", "refuse"),
                                          ("erase", "erase", "erase"), ("refuse", None, "refuse")):
         cfg = InstallConfig(existing_data=file_says)
-        cmdline.apply(cfg, parse(f"existing_data={boot_says}" if boot_says else ""))
+        cfg = cmdline.applied(cfg, parse(f"existing_data={boot_says}" if boot_says else ""))
         assert cfg.existing_data == result
 
 

@@ -114,7 +114,7 @@ def test_a_boot_console_with_parity_and_data_bits_reaches_grub_xen_and_linux():
     from installer import cmdline
     from installer.config import InstallConfig
     cfg = InstallConfig()
-    cmdline.apply(cfg, cmdline.parse("console=tty0 console=ttyS0,115200e7")[0])
+    cfg = cmdline.applied(cfg, cmdline.parse("console=tty0 console=ttyS0,115200e7")[0])
     files = {"kernel": "vmlinuz-6.12", "initrd": "initrd.img-6.12", "xen": "xen-4.20-amd64.gz"}
     text = grub.grub_cfg(_Plan(), cfg, files)
     assert "serial --unit=0 --speed=115200 --word=7 --parity=even --stop=1" in text
@@ -358,10 +358,10 @@ def test_boot_keymap_is_the_hosts_when_the_answer_file_gives_none():
     from installer import cmdline
     opts, _ = cmdline.parse("keymap=fr_CH")
     cfg, _report, _plan = _fresh()
-    cmdline.apply(cfg, opts)
+    cfg = cmdline.applied(cfg, opts)
     assert cfg.keymap == "fr_CH"
     cfg, _report, _plan = _fresh("<keymap>uk</keymap>")
-    cmdline.apply(cfg, opts)
+    cfg = cmdline.applied(cfg, opts)
     assert cfg.keymap == "uk"          # the answer file wins, as in XCP-ng
 
 
@@ -372,7 +372,7 @@ def test_gpgcheck_flags_apply_to_a_wizard_install_with_warnings():
     assert [(w.column, str(w).split(": warning: ")[1][:40]) for w in report.warnings] == [
         (1, "no-repo-gpgcheck: the signature of the p"), (18, "no-gpgcheck has no effect: Debian packag")]
     cfg = InstallConfig()
-    cmdline.apply(cfg, opts)
+    cfg = cmdline.applied(cfg, opts)
     assert cfg.repo_gpgcheck is False and cfg.gpgcheck is False
 
 

@@ -384,7 +384,7 @@ def test_existing_data_refuse_also_guards_raid_members():
 def test_the_stricter_of_answer_file_and_boot_line_wins(in_file, at_boot, refused):
     from installer import cmdline
     cfg = cfg_of("<primary-disk>sda</primary-disk>", f'<installation existing-data="{in_file}">')
-    cmdline.apply(cfg, cmdline.parse(f"existing_data={at_boot}" if at_boot else "")[0])
+    cfg = cmdline.applied(cfg, cmdline.parse(f"existing_data={at_boot}" if at_boot else "")[0])
     if refused:
         assert problems_of(cfg, "installed-bios")[0].startswith("primary disk /dev/sda holds data")
     else:
