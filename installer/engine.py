@@ -109,8 +109,10 @@ def _run_step(ctx: Context, step) -> None:
         step_registry.module(step.name).run(ctx, step)
         return
     total = max(len(step.actions), 1)
+    # a dry run may run hook scripts (run_hooks): say plainly when one was not run
+    skipped = " (not run)" if step.name.startswith("hooks-") else ""
     for i, action in enumerate(step.actions, 1):
-        ctx.log(f"dry run: {action}")
+        ctx.log(f"dry run: {action}{skipped}")
         ctx.progress(i / total)
 
 

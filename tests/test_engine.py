@@ -71,11 +71,21 @@ def test_the_engine_owns_dry_runs(monkeypatch):
     assert outcome.success
     for step in plan.steps:
         logged = [e["message"] for e in events if e["type"] == "log" and e["step"] == step.name]
-        assert logged == [f"dry run: {a}" for a in step.actions]
+        skipped = " (not run)" if step.name.startswith("hooks-") else ""
+        assert logged == [f"dry run: {a}{skipped}" for a in step.actions]
         ratios = [e["ratio"] for e in events if e["type"] == "progress" and e["step"] == step.name]
         assert ratios[-1] == 1.0
     sources = (Path(steps.__file__).parent).glob("*.py")
     assert not [p.name for p in sources if "dry_run" in p.read_text()]
+
+
+def test_a_dry_run_says_which_hook_scripts_it_did_not_run(tmp_path):
+    marker = tmp_path / "ran"
+    cfg = cfg_with_hooks(tmp_path, f"touch {marker}\n", start_body=f"touch {marker}\n")
+    outcome, events, _ = run(cfg)
+    assert outcome.success and not marker.exists()
+    logged = [e["message"] for e in events if e["type"] == "log" and e["step"] == "hooks-installation-start"]
+    assert logged == [f"dry run: run installation-start script {cfg.hooks[0].location} (not run)"]
 
 
 def test_a_real_run_for_disks_this_machine_lacks_stops_in_prepare():
