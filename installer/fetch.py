@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import errno
 import ftplib
 import hashlib
 import http.client
@@ -31,7 +32,7 @@ SCRIPT_MAX = 4 << 20
 TIMEOUT = 60
 CHUNK = 1 << 20
 
-__all__ = ["ANSWER_FILE_MAX", "SCRIPT_MAX", "SCHEMES", "FetchError", "Location", "copy_local",
+__all__ = ["ANSWER_FILE_MAX", "SCRIPT_MAX", "SCHEMES", "FetchError", "Location", "copy_local", "failure",
            "fetch_bytes", "fetch_file", "parse", "register", "shown"]
 
 
@@ -48,6 +49,14 @@ def parse(location: str, schemes: tuple[str, ...] = SCHEMES) -> Location:
 
 
 # -- transfers -------------------------------------------------------------------------------
+_UNREACHABLE = {errno.EHOSTUNREACH, errno.ENETUNREACH, errno.EHOSTDOWN, errno.ENETDOWN}
+
+
+def failure(exc: BaseException, location: str) -> FetchError:
+    """Any failure of reading location, in words (a FetchError as it is): for a caller whose reads
+    go through more than fetch, such as the wizard's check of an installation source."""
+    host = urllib.parse.urlsplit(location).hostname if "://" in location else location.partition(":")[0]
+    return _reason(exc, Location("", host=host or location or "the server"), TIMEOUT)
 
 
 def _reason(exc: BaseException, loc: Location, timeout: float) -> FetchError:
@@ -71,6 +80,10 @@ def _reason(exc: BaseException, loc: Location, timeout: float) -> FetchError:
         return FetchError(f"the host name {host} cannot be resolved ({exc.strerror})", transient=True)
     if isinstance(exc, ConnectionRefusedError):
         return FetchError(f"{host} refused the connection (nothing listening on that port)", transient=True)
+    if isinstance(exc, ConnectionResetError):
+        return FetchError(f"{host} closed the connection (connection reset)", transient=True)
+    if isinstance(exc, OSError) and exc.errno in _UNREACHABLE:
+        return FetchError(f"cannot reach {host}: {(exc.strerror or '').lower()}", transient=True)
     if isinstance(exc, (TimeoutError, socket.timeout)):
         return FetchError(f"no answer from {host} within {timeout:g} s", transient=True)
     if isinstance(exc, ftplib.error_perm):
@@ -80,6 +93,8 @@ def _reason(exc: BaseException, loc: Location, timeout: float) -> FetchError:
         return FetchError(f"the FTP server refused: {runner.SECRETS.mask(text)}")
     if isinstance(exc, ftplib.Error):
         return FetchError(f"FTP error: {runner.SECRETS.mask(str(exc))}", transient=True)
+    if isinstance(exc, urllib.error.URLError):        # a reason in words, not an exception
+        return FetchError(runner.SECRETS.mask(str(exc.reason)))
     if isinstance(exc, http.client.HTTPException):
         return FetchError(f"the server's answer is not valid HTTP ({type(exc).__name__})", transient=True)
     if isinstance(exc, OSError):

@@ -148,13 +148,15 @@ class MaskingFormatter(logging.Formatter):
         return SECRETS.mask(super().format(record))
 
 
-def setup_logging(path: str | None) -> None:
-    """The installer's log (secrets masked) appended to path; nothing without a path."""
+def setup_logging(path: str | None) -> logging.Handler | None:
+    """The installer's log (secrets masked) appended to path; nothing without a path. Returns the
+    handler (a dry run removes it when its install ends)."""
     if not path:
-        return
+        return None
     handler = logging.FileHandler(path)
     handler.addFilter(MaskFilter())
     handler.setFormatter(MaskingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger("installer")
     root.addHandler(handler)
     root.setLevel(logging.INFO)
+    return handler

@@ -294,7 +294,8 @@ def console(text: str) -> str:
 
 
 _URL = re.compile(r"(https?|ftp)://[^\s/]+\S*|file:///\S*", re.IGNORECASE)
-_NFS = re.compile(r"nfs://[^\s/]+/\S*|[^\s/:]+:/\S*")
+# words that start a URL: "http:/srv/tree" is a mistyped URL, not an NFS server named http
+_URL_WORDS = ("http", "https", "ftp", "ftps", "sftp", "tftp", "file", "nfs", "smb", "cifs")
 
 
 def url(text: str, schemes: tuple[str, ...] = ("http", "https", "ftp", "file")) -> str:
@@ -312,18 +313,32 @@ def url(text: str, schemes: tuple[str, ...] = ("http", "https", "ftp", "file")) 
 
 
 def nfs_location(text: str) -> str:
+    """An NFS location is server:/path or nfs://server/path (XCP-ng's nfs://server:/path too), the
+    server a host name or an IPv4 address, the path absolute: nothing else, so neither a URL of
+    another scheme (http://..., http:/...) nor credentials. Returned as given, stripped."""
     value = text.strip()
+    shown = locations.shown(text)
     scheme = re.match(r"([A-Za-z][A-Za-z0-9+.-]*)://", value)
     if scheme and scheme.group(1).lower() != "nfs":
         raise ValueError(f"an NFS location is server:/path or nfs://server/path, not a "
-                         f"{scheme.group(1)}:// URL ({locations.shown(text)!r})")
-    if not _NFS.fullmatch(value):
-        raise ValueError("expected an NFS location like server:/path or nfs://server/path, got "
-                         f"{locations.shown(text)!r}")
-    server = value[len("nfs://"):] if scheme else value
-    if "@" in re.split(r":?/", server, 1)[0]:
-        raise ValueError("NFS locations take no user name or password (NFS has none): "
-                         f"{locations.shown(text)!r}")
+                         f"{scheme.group(1)}:// URL ({shown!r})")
+    word = re.match(r"([A-Za-z]+):/(?!/)", value)
+    if word and word.group(1).lower() in _URL_WORDS:
+        raise ValueError(f"an NFS location is server:/path or nfs://server/path, not a URL ({shown!r})")
+    if scheme:
+        server, slash, path = value[len("nfs://"):].partition("/")
+        server, path = server.removesuffix(":"), slash + path
+    else:
+        server, _, path = value.partition(":")
+    if "@" in server:
+        raise ValueError(f"NFS locations take no user name or password (NFS has none): {shown!r}")
+    if not server or not path.startswith("/") or re.search(r"\s", value):
+        raise ValueError(f"expected an NFS location like server:/path or nfs://server/path, got {shown!r}")
+    try:
+        ipv4_address(server) if re.fullmatch(r"[0-9.]+", server) else hostname(server)
+    except ValueError:
+        raise ValueError(f"the NFS server {server!r} in {shown!r} is not a host name or IPv4 "
+                         "address") from None
     return value
 
 

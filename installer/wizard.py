@@ -179,9 +179,30 @@ def check_network(c: Choices) -> Errors:
     return errors
 
 
+def set_ipv4_mode(c: Choices, mode: str) -> None:
+    """The host name, DNS and NTP defaults follow the IPv4 choice: with static IPv4 they are typed
+    in (NTP: the default servers), with DHCP they come from DHCP, and a field already typed in
+    stays manual. Only a change of the IPv4 mode moves them, so what was picked since stays."""
+    if mode == c.ipv4_mode:
+        return
+    c.ipv4_mode = mode
+    static = mode == "static"
+    c.hostname_mode = "manual" if static or c.hostname else "dhcp"
+    c.dns_mode = "manual" if static or c.name_servers else "dhcp"
+    if c.ntp_mode in ("dhcp", "default"):
+        c.ntp_mode = "default" if static else "dhcp"
+
+
+def names_dhcp_refused(c: Choices) -> str:
+    """Why the host name and name servers cannot come from DHCP (the screen greys "From DHCP" with
+    it, and a typed value is used whatever the radio says); "" when they can."""
+    return "" if c.ipv4_mode == "dhcp" or c.ipv6_mode in ("dhcp", "autoconf") else \
+        "needs DHCP for IPv4, DHCPv6 or autoconf"
+
+
 def check_hostname_dns(c: Choices) -> Errors:
     errors: Errors = {}
-    dhcp_possible = c.ipv4_mode == "dhcp" or c.ipv6_mode in ("dhcp", "autoconf")
+    dhcp_possible = not names_dhcp_refused(c)
     if c.hostname_mode == "manual" or not dhcp_possible:
         _check(errors, "hostname", values.hostname, c.hostname)
     if c.dns_mode == "manual" or not dhcp_possible:
@@ -205,9 +226,14 @@ def check_ntp(c: Choices) -> Errors:
             errors["ntp_servers"] = "at least one NTP server"
         for server in c.ntp_servers:
             _check(errors, "ntp_servers", values.host_or_ip, server)
-    if c.ntp_mode == "dhcp" and c.ipv4_mode != "dhcp":
+    if c.ntp_mode == "dhcp" and ntp_dhcp_refused(c):
         errors["ntp_mode"] = "NTP servers from DHCP need DHCP for IPv4"
     return errors
+
+
+def ntp_dhcp_refused(c: Choices) -> str:
+    """Why the NTP servers cannot come from DHCP (the screen greys the option with it); "" when they can."""
+    return "" if c.ipv4_mode == "dhcp" else "needs DHCP for IPv4"
 
 
 def check_source(c: Choices) -> Errors:
@@ -267,7 +293,7 @@ def to_config(c: Choices, machine: Machine) -> InstallConfig:
     cfg.root_password = RootPassword(hash=c.password_hash or None, origin="hash" if c.password_hash else "none")
     cfg.ssh_authorized_keys = [values.ssh_public_key(c.ssh_key)] if c.ssh_key.strip() else []
     cfg.interface = _interface(c, machine)
-    dhcp_possible = c.ipv4_mode == "dhcp" or c.ipv6_mode in ("dhcp", "autoconf")
+    dhcp_possible = not names_dhcp_refused(c)
     if c.hostname_mode == "manual" or not dhcp_possible:
         cfg.hostname = values.hostname(c.hostname)
     if c.dns_mode == "manual" or not dhcp_possible:

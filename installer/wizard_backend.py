@@ -12,7 +12,7 @@ import subprocess
 from importlib import resources
 from typing import Callable
 
-from . import answerfile_writer, cmdline, keyboard, netup, session, tree as tree_mod
+from . import answerfile_writer, cmdline, fetch, keyboard, netup, session, tree as tree_mod
 from .config import InstallConfig
 from .engine import Outcome
 from .errors import InstallerError, PlanError
@@ -48,8 +48,12 @@ class Backend:
     run_dir = "/run/install"
     saved_answerfile = f"{LOG_DIR}/answerfile.xml"
 
-    def __init__(self, machine: Machine, boot_options=None, tree: str | None = None):
+    def __init__(self, machine: Machine, boot_options=None, tree: str | None = None,
+                 console: str | None = None):
+        """console: the device the wizard runs on at boot (the shell's terminal: the installer's
+        own standard input and output are not a terminal there); None: this process's terminal."""
         self.machine = machine
+        self.console = console
         self.boot_options = boot_options    # the installer's boot line (consoles): as for an answer file
         self.tree = tree
         self.keymaps: list[str] = []
@@ -62,12 +66,19 @@ class Backend:
             logging.getLogger("installer.wizard_backend").warning("keymap %s not loaded: %s", keymap, problem)
 
     def verify_source(self, cfg: InstallConfig) -> str:
+        """Check the source's signed manifest and every file's checksum now. Every failure is an
+        InstallerError in words (fetch's, for an exception that is not one), never raw exception text."""
         SECRETS.add_all(cfg.secrets)     # the wizard's (password, source URL) before any message
         cfg = self.with_boot_options(cfg)     # no-repo-gpgcheck on the boot line
-        self.network_for(cfg)
-        t = tree_mod.open_tree(cfg, os.path.join(self.run_dir, "tree-cache"), local=self.tree)
-        warnings: list[str] = []
-        info = t.verify(tree_mod.signature_required(cfg), warnings.append)
+        try:
+            self.network_for(cfg)
+            t = tree_mod.open_tree(cfg, os.path.join(self.run_dir, "tree-cache"), local=self.tree)
+            warnings: list[str] = []
+            info = t.verify(tree_mod.signature_required(cfg), warnings.append)
+        except InstallerError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - the wizard shows a failure in words, not a traceback
+            raise fetch.failure(exc, cfg.sources[0].location if cfg.sources else "") from None
         general = info["general"]
         return (f"Verified: {general.get('name', '?')} {general.get('version', '?')}, signed manifest and "
                 f"{len(info['checksums'])} files match." + (" " + " ".join(warnings) if warnings else ""))
@@ -119,8 +130,13 @@ class Backend:
         return [self.log_path(), self.events_path()]
 
     def shell(self) -> None:
-        print("Type exit to return to the installer.", flush=True)
-        subprocess.run(["/bin/bash", "-l"])
+        if self.console is None:
+            print("Type exit to return to the installer.", flush=True)
+            subprocess.run(["/bin/bash", "-l"])
+            return
+        with open(self.console, "r+b", buffering=0) as tty:
+            tty.write(b"Type exit to return to the installer.\r\n")
+            subprocess.run(["/bin/bash", "-l"], stdin=tty, stdout=tty, stderr=tty)
 
     def reboot(self) -> None:
         subprocess.run(["systemctl", "reboot"])
@@ -151,6 +167,8 @@ class DryRunBackend(Backend):
             self.actions.append(f"network up to reach {cfg.sources[0].location}")
 
     def install(self, cfg: InstallConfig, sink: Callable[[dict], None]):
+        """As Backend.install, and the installer log, events and answer file go to run_dir (the
+        installer's boot sets up its log; a dry run has no boot)."""
         SECRETS.add_all(cfg.secrets)
         os.makedirs(self.run_dir, exist_ok=True)
         cfg = self.with_boot_options(cfg)
@@ -159,7 +177,12 @@ class DryRunBackend(Backend):
         os.fchmod(fd, 0o600)       # an earlier run's file keeps its mode through O_TRUNC
         with os.fdopen(fd, "w") as f:
             f.write(answer_xml(cfg))
-        return super().install(cfg, sink)
+        handler = session.setup_logging(self.log_path())
+        try:
+            return super().install(cfg, sink)
+        finally:
+            logging.getLogger("installer").removeHandler(handler)
+            handler.close()
 
     def shell(self) -> None:
         self.actions.append("shell")

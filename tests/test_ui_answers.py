@@ -26,7 +26,7 @@ def test_answers_make_the_expected_config(tmp_path, machine_name, answers, passw
     backend = DryRunBackend(m, str(tmp_path))
     app = App(m, backend)
     drive.run_answers(app, drive.load_answers(os.path.join(HERE, "answers", f"{answers}.toml")))
-    assert app.outcome.success and "Installation complete" in drive.screen_text(app)
+    assert app.outcome.success and "Dry run complete" in drive.screen_text(app)
     got = app.config.to_dict()
     hashed = got.pop("root_password")["hash"]
     assert passwd.verify(password, hashed) if password else hashed is None
@@ -47,7 +47,7 @@ def test_the_command_line_runs_an_answers_file(tmp_path):
                           "--answers", "tests/answers/uefi-3disks-static.toml", "--out", str(tmp_path), "--json"],
                          cwd=ROOT, capture_output=True, text=True)
     assert res.returncode == 0, res.stderr
-    assert "Installation complete" in res.stdout and '"hostname": "xh1.example.com"' in res.stdout
+    assert "Dry run complete" in res.stdout and '"hostname": "xh1.example.com"' in res.stdout
     assert "correct horse" not in res.stdout and "$6$" not in res.stdout
 
 

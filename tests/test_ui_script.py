@@ -25,7 +25,7 @@ def test_the_serial_scenarios_keys_install_what_it_expects(tmp_path, monkeypatch
         assert app.current.title == title, drive.screen_text(app)
         for key in keys:
             drive.press(app, *(key.value if isinstance(key, Text) else [key]))
-    assert "Installation complete" in drive.screen_text(app), drive.screen_text(app)
+    assert "Dry run complete" in drive.screen_text(app), drive.screen_text(app)
     cfg = app.config
     assert cfg.primary_disk.disk.path == "/dev/vda" and cfg.guest_disks == []
     assert cfg.hostname == "xh-tui.vm-test.invalid" and cfg.interface.name == "eth0"

@@ -64,7 +64,7 @@ def test_the_serial_scenario_on_a_pseudo_terminal(tmp_path, monkeypatch):
                 for key in keys:
                     os.write(term.master, key.value.encode() if isinstance(key, Text) else BYTES[key])
                     time.sleep(0.05)
-            term.wait_title("Installation complete")
+            term.wait_title("Dry run complete")
             assert "scenario-pw" not in "\n".join(term.lines())
             os.write(term.master, b"\r")             # Reboot: ends the wizard
         except AssertionError as exc:
@@ -73,7 +73,8 @@ def test_the_serial_scenario_on_a_pseudo_terminal(tmp_path, monkeypatch):
 
     threading.Thread(target=operator, daemon=True).start()
     try:
-        app.run(terminal(os.ttyname(term.slave)))
+        with terminal(os.ttyname(term.slave)) as (screen, tty):
+            app.run(screen, tty)
     except SystemExit:
         pass
     assert not failures, failures[0]

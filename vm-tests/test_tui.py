@@ -84,7 +84,7 @@ def test_tui_bios_install_over_serial(iso, www, ssh_key, tmp_path):
             if title == "Primary disk":
                 assert "vda" in screen and "50.0 GiB" in screen
             if title == "Summary":
-                assert "ALL DATA ON THESE 1 DISK(S) WILL BE ERASED:" in screen and "/dev/vda (50.0 GiB" in screen
+                assert "ALL DATA ON THIS DISK WILL BE ERASED:" in screen and "/dev/vda (50.0 GiB" in screen
                 assert "(verified)" in screen and PASSWORD not in screen
                 timings["answering the screens"] = time.monotonic() - start
             for key in keys:

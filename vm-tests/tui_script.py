@@ -27,11 +27,12 @@ def steps(password: str, ssh_key: str, hostname: str) -> list[tuple[str, list]]:
         ("Local storage type", ["enter", "enter"]),
         ("Root password", [Text(password), "tab", Text(password), "tab", Text(ssh_key), "tab", "enter"]),
         ("Management interface", ["enter", "enter"]),
-        ("Management network", ["enter", "tab", "tab", "tab", "tab", "tab", "tab", "tab", "enter"]),  # DHCP
+        # DHCP: Enter skips the greyed static fields to IPv6 (None), then VLAN (empty), then Next
+        ("Management network", ["enter", "enter", "enter", "enter"]),
         ("Host name and DNS", ["down", "enter", Text(hostname), "tab", "tab", "tab", "enter"]),
         ("Time zone", ["tab", "tab", "enter"]),              # Etc/UTC
         ("Time synchronisation (NTP)", ["enter", "tab", "enter"]),    # from DHCP
-        ("Installation source", ["enter", "tab", "enter"]),  # local media
+        ("Installation source", ["enter", "enter"]),          # local media: its location is greyed, skipped
         ("Verify the installation source", ["down", "enter", "enter"]),
         ("Summary", ["enter"]),                              # Install
     ]

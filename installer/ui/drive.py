@@ -45,7 +45,9 @@ def field(app: App, name: str) -> Named:
 
 
 def focus(app: App, target: urwid.Widget) -> None:
-    """Tab until target has the focus (Tab wraps around)."""
+    """Tab until target has the focus (Tab wraps around; a greyed field is not on the way)."""
+    if not target.selectable():
+        raise DriveError(f"{getattr(target, 'name', target)!r} does not apply now (greyed out)")
     walker = app.current.walker
     for _ in range(2 * len(walker) + 2):
         if focused(app) is target:

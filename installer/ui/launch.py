@@ -4,6 +4,7 @@ recorded machine). urwid is imported only when the wizard runs: boot and the com
 this module without it."""
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import os
@@ -17,20 +18,23 @@ from ..probe import probe
 from ..runner import SECRETS
 from ..wizard_backend import Backend, DryRunBackend, eula_text
 
+
+@contextlib.contextmanager
 def terminal(device: str):
-    """An urwid screen on a console device (/dev/tty1, /dev/ttyS0). A serial line reports no size:
-    it gets 80x24, which every terminal shows."""
+    """An urwid screen on a console device (/dev/tty1, /dev/ttyS0) and the descriptor it reads
+    keys from (App.run takes both); closed on leaving. A serial line reports no size: it gets
+    80x24, which every terminal shows."""
     import urwid        # lazily: the boot path and the command line load urwid only for the wizard
 
     from .app import SIZE           # a serial line that reports no size gets the smallest supported
-    tty = open(device, "r+b", buffering=0)
-    rows, cols = struct.unpack("HHHH", fcntl.ioctl(tty, termios.TIOCGWINSZ, b"\0" * 8))[:2]
-    if not rows or not cols:
-        fcntl.ioctl(tty, termios.TIOCSWINSZ, struct.pack("HHHH", SIZE[1], SIZE[0], 0, 0))
-    os.environ["TERM"] = "linux" if os.path.basename(device).startswith("tty") and \
-        not os.path.basename(device).startswith("ttyS") else "vt220"
-    stream = open(device, "w", encoding="utf-8", errors="replace")     # a tty is not seekable: no r+
-    return urwid.raw_display.Screen(input=tty, output=stream)
+    with open(device, "r+b", buffering=0) as tty, \
+            open(device, "w", encoding="utf-8", errors="replace") as stream:   # a tty is not seekable: no r+
+        rows, cols = struct.unpack("HHHH", fcntl.ioctl(tty, termios.TIOCGWINSZ, b"\0" * 8))[:2]
+        if not rows or not cols:
+            fcntl.ioctl(tty, termios.TIOCSWINSZ, struct.pack("HHHH", SIZE[1], SIZE[0], 0, 0))
+        os.environ["TERM"] = "linux" if os.path.basename(device).startswith("tty") and \
+            not os.path.basename(device).startswith("ttyS") else "vt220"
+        yield urwid.raw_display.Screen(input=tty, output=stream), tty.fileno()
 
 
 def cmd_tui(args) -> int:
@@ -79,6 +83,9 @@ def quiet_console() -> None:
         pass
 
 
+QUIT_ON_CONSOLE = "A root shell opens on this console; exit it to come back to the installer."
+
+
 def run_on_console(device: str, boot_options, tree: str | None) -> int:
     """The wizard at boot, on the installer's console; its Reboot button ends it. tree: the local
     product tree (None: the installer media)."""
@@ -88,9 +95,21 @@ def run_on_console(device: str, boot_options, tree: str | None) -> int:
     choices = wizard.defaults(machine)
     if boot_options is not None and boot_options.keymap:   # keymap= preselects the first screen
         choices.keymap = boot_options.keymap
-    app = App(machine, Backend(machine, boot_options, tree=tree), eula=eula_text(tree), choices=choices)
-    app.run(terminal(device))
+    backend = Backend(machine, boot_options, tree=tree, console=device)
+    app = App(machine, backend, eula=eula_text(tree), choices=choices, quit_note=QUIT_ON_CONSOLE)
+    keep_console(app, device)
     return 0 if app.outcome is not None and app.outcome.success else 1
+
+
+def keep_console(app, device: str) -> None:
+    """Run the wizard on device until Reboot ends it. Quitting it (Ctrl-C, then Quit) leaves the
+    operator a usable console: a root shell there, and on its exit the wizard again, where it was."""
+    while True:
+        with terminal(device) as (screen, tty):
+            app.run(screen, tty)
+        if not app.quit_chosen:
+            return
+        app.session.backend.shell()
 
 
 def add_parser(sub) -> None:

@@ -5,7 +5,8 @@ import time
 
 import urwid
 
-from .widgets import blank, buttons as button_row, text
+from ..config import Mode
+from .widgets import blank, buttons as button_row, margin, text
 
 LOG_LINES = 200
 
@@ -49,7 +50,7 @@ class ProgressScreen:
         self._widget = _Keys(self.body, {"l": self.toggle_log, "L": self.toggle_log})
 
     def widget(self) -> urwid.Widget:
-        return self._widget
+        return margin(self._widget)
 
     def toggle_log(self) -> None:
         self.log_shown = not self.log_shown
@@ -86,28 +87,47 @@ class ProgressScreen:
         self.tick()
 
 
+def _done_what(cfg) -> str:
+    """What the install did, in a sentence (the disk named as the operator chose it)."""
+    if cfg.mode is Mode.UPGRADE:
+        return f"The installation on {cfg.existing_installation.describe()} is upgraded."
+    if cfg.mode is Mode.RESTORE:
+        return f"The backup on {cfg.backup_disk.describe()} is restored."
+    return f"The host is installed on {cfg.primary_disk.disk.describe()}."
+
+
 class DoneScreen:
+    """The outcome: what was done (a dry run: that nothing was written) or which step failed and
+    why, where the logs are; Reboot (the cursor starts there) and Shell, for checks or repairs."""
     can_go_back = False
-    help = "Reboot starts the installed host. Shell opens a root shell in the installer."
 
     def __init__(self, app, outcome):
         self.app = app
         backend = app.session.backend
-        if outcome.success:
+        dry = backend.dry_run
+        if outcome.success and dry:
+            self.title = "Dry run complete"
+            body = [text("Nothing was written to any disk: every step of the install ran as a dry run."),
+                    blank(), text(f"Its log, its events and the answer file of these choices: "
+                                  f"{', '.join([*backend.log_paths(), backend.saved_answerfile])}")]
+        elif outcome.success:
             self.title = "Installation complete"
-            disk = app.config.primary_disk.disk.describe() if app.config.primary_disk else "its disk"
-            body = [text(f"The host is installed on {disk}."), blank(),
+            body = [text(_done_what(app.config)), blank(),
                     text("Remove the installation media, then reboot into the new host."), blank(),
                     text(f"The choices made here are saved on the host as an answer file: "
                          f"{backend.saved_answerfile}")]
-            actions = [("Reboot", app.reboot)]
         else:
-            self.title = "Installation FAILED"
+            self.title = "Dry run FAILED" if dry else "Installation FAILED"
             body = [text(("error", f"The step '{outcome.failed_step}' failed:")), text(outcome.message),
                     blank(), text("Logs: " + ", ".join(backend.log_paths()))]
-            actions = [("Reboot", app.reboot), ("Shell", app.shell)]
+            if dry:
+                body += [blank(), text("Nothing was written to any disk (a dry run).")]
+        self.help = ("Reboot restarts the machine" + (" (in a dry run: ends the wizard)" if dry else "")
+                     + ". Shell (F2) opens a root shell in the installer, to read the logs or check the "
+                       "disks; exit it to come back here.")
+        actions = [("Reboot", app.reboot), ("Shell (F2)", app.shell)]
         self.walker = urwid.SimpleFocusListWalker([*body, blank(), button_row(*actions)])
         self.walker.set_focus(len(self.walker) - 1)
 
     def widget(self) -> urwid.Widget:
-        return urwid.ListBox(self.walker)
+        return margin(urwid.ListBox(self.walker))

@@ -13,7 +13,7 @@ import urwid
 from .. import wizard
 from ..machine import Machine
 from ..product import Product
-from .widgets import Named, blank, buttons, text
+from .widgets import Hanging, Named, blank, buttons, margin
 
 if TYPE_CHECKING:
     from ..wizard_backend import Backend
@@ -36,12 +36,14 @@ class Screen:
     next_label = "Next"
     can_go_back = True
     start_on_next = False           # the cursor starts on Next rather than on the first field
+                                    # (it does anyway on a screen without fields)
 
     def __init__(self, session: Session, app: "App"):
         self.session, self.app = session, app
         self.c = session.choices
         self.fields: dict[str, Named] = {}
-        self.message = text("")
+        self.message = Hanging()     # a long message wraps under its text, not at the edge
+        self._marked = False            # the message is the one about fields marked with !
         self.walker = urwid.SimpleFocusListWalker([])
         self.rebuild()
 
@@ -61,7 +63,14 @@ class Screen:
     # -- shared ----------------------------------------------------------------------------
     def add(self, widget: Named) -> Named:
         self.fields[widget.name] = widget
+        urwid.connect_signal(widget, "error cleared", self._corrected)
         return widget
+
+    def _corrected(self, *_) -> None:
+        """A marked field changed: once no field is marked, the line asking to correct them goes."""
+        if self._marked and not any(f.error for f in self.fields.values()):
+            self.message.set_text("")
+            self._marked = False
 
     def rebuild(self) -> None:
         self.fields = {}
@@ -71,8 +80,15 @@ class Screen:
         actions = [self.app.next] + ([self.app.back] if self.can_go_back else [])
         row = buttons(*zip(labels, actions))
         self.walker[:] = [*body, blank(), self.message, row]
-        first = next(i for i, w in enumerate(self.walker) if w.selectable())
-        self.walker.set_focus(len(self.walker) - 1 if self.start_on_next else first)
+        self.focus_start()
+
+    def focus_start(self) -> None:
+        """The cursor where hands expect it on entering the screen (coming back too): the first
+        field that applies (or the text to read), else Next (Install on the summary), never Back."""
+        row = self.walker[-1]
+        row.focus_position = 0
+        first = next((i for i, w in enumerate(self.walker) if w is not row and w.selectable()), None)
+        self.walker.set_focus(len(self.walker) - 1 if self.start_on_next or first is None else first)
 
     def save(self) -> wizard.Errors:
         self.keep()
@@ -84,7 +100,8 @@ class Screen:
         for name, field in self.fields.items():
             field.set_error(errors.get(name, ""))
         loose = [m for n, m in errors.items() if n not in self.fields]
-        if errors and not loose:
+        self._marked = bool(errors) and not loose
+        if self._marked:
             loose = ["please correct the fields marked with !"]
         self.message.set_text(("error", "! " + "; ".join(loose)) if loose else "")
         first = next((f for n, f in self.fields.items() if n in errors), None)
@@ -95,4 +112,4 @@ class Screen:
         self.message.set_text(message)
 
     def widget(self) -> urwid.Widget:
-        return urwid.ListBox(self.walker)
+        return margin(urwid.ListBox(self.walker))

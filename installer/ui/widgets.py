@@ -1,8 +1,9 @@
-"""The wizard's building blocks: named fields with an error line under them, radio and checkbox
-lists with greyed-out entries that say why, and a screen frame with title, buttons and help line.
+"""The wizard's building blocks: named fields with an error line under them (gone once the value
+changes), text fields greyed while they do not apply, radio and checkbox lists with greyed-out
+entries that say why, button rows, framed boxes, and a question asked over the screen.
 
-Everything reads without colour: focus is reverse video, disabled entries are marked with '-' and
-their reason, errors start with '!'.
+Everything reads without colour: focus is reverse video (a framed text's frame turns to '#' and
+'='), disabled entries and fields are marked with '-' and their reason, errors start with '!'.
 """
 from __future__ import annotations
 
@@ -27,18 +28,21 @@ PALETTE = [
 class Named(urwid.WidgetWrap):
     """A field of a screen: has a name (for tests and the answers file) and an error line that
     appears under it only while there is an error. main is the field's own widget (ui/drive.py
-    walks a list field's rows in it)."""
+    walks a list field's rows in it). Changing the value clears the error: it was about the old
+    value (the screen hears "error cleared")."""
+    signals = ["error cleared"]
 
-    def __init__(self, name: str, main: urwid.Widget):
+    def __init__(self, name: str, main: urwid.Widget, shown: urwid.Widget | None = None):
         self.name = name
         self.main = main
-        self._error = urwid.Text("")
-        self._pile = urwid.Pile([main])
+        self.shown = shown or main      # what the screen shows: main, or a box main scrolls in
+        self._error = Hanging()
+        self._pile = urwid.Pile([self.shown])
         super().__init__(self._pile)
 
     def set_error(self, message: str) -> None:
         self._error.set_text(("error", f"  ! {message}") if message else "")
-        items = [(self.main, self._pile.options())]
+        items = [(self.shown, self._pile.options())]
         if message:
             items.append((self._error, self._pile.options()))
         self._pile.contents = items
@@ -48,6 +52,12 @@ class Named(urwid.WidgetWrap):
     def error(self) -> str:
         return self._error.text.removeprefix("  ! ") if len(self._pile.contents) > 1 else ""
 
+    def changed(self) -> None:
+        """The operator changed the value: an error about the one before no longer applies."""
+        if self.error:
+            self.set_error("")
+            urwid.emit_signal(self, "error cleared")
+
 
 class Field(Named):
     """A labelled one-line text entry."""
@@ -55,10 +65,21 @@ class Field(Named):
     def __init__(self, name: str, label: str, value: str = "", mask: str | None = None,
                  label_width: int = 22, on_change: Callable[[str], None] | None = None):
         self.edit = urwid.Edit("", value, mask=mask)
+        urwid.connect_signal(self.edit, "postchange", lambda *_: self.changed())
         if on_change:
             urwid.connect_signal(self.edit, "postchange", lambda *_: on_change(self.edit.edit_text))
-        row = urwid.Columns([(label_width, urwid.Text(label)), urwid.AttrMap(self.edit, "edit", "focus")])
-        super().__init__(name, row)
+        self._label = urwid.Text(label)
+        self._entry = urwid.AttrMap(self.edit, "edit", "focus")
+        self._row = urwid.Columns([(label_width, self._label), self._entry])
+        super().__init__(name, self._row)
+
+    def grey(self, reason: str) -> None:
+        """reason: why the field does not apply now ("" = it does). Greyed, it shows '-' and the
+        reason, and the cursor skips it (Tab, Enter); what was typed stays for when it applies."""
+        shown = urwid.AttrMap(urwid.Text(f"-  {reason}"), "disabled") if reason else self._entry
+        self._label.set_text(("disabled", self._label.text) if reason else self._label.text)
+        self._row.contents[1] = (shown, self._row.contents[1][1])
+        self.set_error("" if reason else self.error)    # also has the Pile see the row's new selectability
 
     @property
     def value(self) -> str:
@@ -74,26 +95,30 @@ Option = tuple[str, str, str]   # value, label, reason it cannot be chosen ("" =
 
 
 def _disabled(label: str, reason: str) -> urwid.Widget:
-    return urwid.AttrMap(urwid.Text(f" -  {label}  (not usable: {reason})"), "disabled")
+    """A greyed option, its label and reason indented as a selectable option's are."""
+    return urwid.AttrMap(Hanging(f" -  {label}\n(not usable: {reason})", indent=4), "disabled")
 
 
 class Choice(Named):
     """One of several options (radio buttons); options with a reason are shown but not selectable."""
 
     def __init__(self, name: str, options: list[Option], selected: str = "",
-                 on_change: Callable[[str], None] | None = None, label: str = ""):
+                 on_change: Callable[[str], None] | None = None, label: str = "", height: int = 0):
+        """height: a long list scrolls inside a box of that many rows (the label on its frame)."""
         self.group: list[urwid.RadioButton] = []
         self.buttons: dict[str, urwid.RadioButton] = {}
         self.on_change = on_change
-        rows: list[urwid.Widget] = [urwid.Text(label)] if label else []
+        rows: list[urwid.Widget] = [urwid.Text(label)] if label and not height else []
         usable = [v for v, _, reason in options if not reason]
         selected = selected if selected in usable else (usable[0] if usable else "")
+        self._chosen = selected     # urwid tells the new button before it unsets the old one
         for value, text, reason in options:
             if reason:
                 rows.append(_disabled(text, reason))
                 continue
             button = urwid.RadioButton(self.group, text, state=value == selected)
-            urwid.connect_signal(button, "change", self._changed, user_args=[value])
+            # after the change ("change" comes before it): the field's value is the new one by then
+            urwid.connect_signal(button, "postchange", self._changed, user_args=[value])
             self.buttons[value] = button
             rows.append(urwid.AttrMap(button, None, "focus"))
         inner = urwid.Pile(rows)
@@ -102,7 +127,7 @@ class Choice(Named):
         self._typed = ""
         if selected in self.buttons:    # start with the chosen option under the cursor
             inner.focus_position = self._row[selected]
-        super().__init__(name, inner)
+        super().__init__(name, inner, scrolled(inner, height, label) if height else None)
 
     def keypress(self, size, key):
         key = super().keypress(size, key)
@@ -143,13 +168,17 @@ class Choice(Named):
         self.main.focus_position = self._row[hit]
         return True
 
-    def _changed(self, value: str, _button, state: bool) -> None:
-        if state and self.on_change:
+    def _changed(self, value: str, button: urwid.RadioButton, _old_state: bool) -> None:
+        if not button.state:
+            return
+        self._chosen = value
+        self.changed()
+        if self.on_change:
             self.on_change(value)
 
     @property
     def value(self) -> str:
-        return next((v for v, b in self.buttons.items() if b.state), "")
+        return self._chosen
 
     @value.setter
     def value(self, value: str) -> None:
@@ -170,6 +199,7 @@ class Checks(Named):
                 rows.append(_disabled(text, reason))
                 continue
             self.boxes[value] = urwid.CheckBox(text, state=value in selected)
+            urwid.connect_signal(self.boxes[value], "postchange", lambda *_: self.changed())
             rows.append(urwid.AttrMap(self.boxes[value], None, "focus"))
         if not self.boxes:
             rows.append(urwid.Text(" (none)"))
@@ -198,10 +228,81 @@ def buttons(*pairs: tuple[str, Callable[[], None]]) -> urwid.Columns:
     return urwid.Columns([(len(label) + 4, button(label, action)) for label, action in pairs], dividechars=2)
 
 
-def box(widget: urwid.Widget) -> urwid.LineBox:
+def box(widget: urwid.Widget, title: str = "") -> urwid.LineBox:
     """A frame in plain ASCII: serial terminals and the VGA console font both show it."""
-    return urwid.LineBox(widget, tlcorner="+", tline="-", lline="|", trcorner="+", blcorner="+",
-                         rline="|", bline="-", brcorner="+")
+    return urwid.LineBox(widget, title=title, title_align="left", tlcorner="+", tline="-", lline="|",
+                         trcorner="+", blcorner="+", rline="|", bline="-", brcorner="+")
+
+
+def scrolled(widget: urwid.Widget, height: int, title: str = "") -> urwid.LineBox:
+    """A list too long for the screen (keymaps, time zones) scrolls inside a framed box of height
+    rows that follows the cursor, so the screen's buttons stay in view."""
+    return box(urwid.BoxAdapter(urwid.ListBox(urwid.SimpleFocusListWalker([widget])), height), title)
+
+
+class Hanging(urwid.WidgetWrap):
+    """Text whose wrapped lines are indented (an error under a field, a greyed option): at 80
+    columns a long message then never runs back to the left edge. indent: the width of the
+    first line's prefix (default: its leading spaces and '!')."""
+
+    def __init__(self, markup="", indent: int | None = None):
+        self._indent = indent
+        self._columns = urwid.Columns([])
+        super().__init__(self._columns)
+        self.set_text(markup)
+
+    def set_text(self, markup) -> None:
+        self._markup = markup
+        attr, plain = markup if isinstance(markup, tuple) else (None, markup)
+        width = self._indent if self._indent is not None else len(plain) - len(plain.lstrip(" !"))
+
+        def styled(part: str):
+            return (attr, part) if attr else part
+        contents = [(urwid.Text(styled(plain[width:])), self._columns.options())]
+        if width:
+            contents.insert(0, (urwid.Text(styled(plain[:width])), self._columns.options(urwid.GIVEN, width)))
+        self._columns.contents = contents
+
+    @property
+    def text(self) -> str:
+        return self._markup[1] if isinstance(self._markup, tuple) else self._markup
+
+
+class FocusBox(urwid.WidgetWrap):
+    """A framed box that shows when it has the cursor, without colour: its frame is drawn with
+    '=' and '#' and its title in reverse video then (a long text to scroll, such as the license)."""
+
+    def __init__(self, widget: urwid.Widget, title: str = ""):
+        self._plain = box(widget, title)
+        self._focused = urwid.LineBox(widget, title=title, title_align="left", title_attr="focus",
+                                      tlcorner="#", tline="=", lline="#", trcorner="#", blcorner="#",
+                                      rline="#", bline="=", brcorner="#")
+        super().__init__(self._plain)
+
+    def render(self, size, focus: bool = False):
+        return (self._focused if focus else self._plain).render(size, focus)
+
+
+class Dialog(urwid.WidgetWrap):
+    """A question in a box over the screen with a row of buttons; the first button (the safe
+    answer) starts with the cursor. Tab and Shift-Tab move between the buttons."""
+
+    def __init__(self, question: str, actions: list[tuple[str, Callable[[], None]]]):
+        self.safe = actions[0][0]       # Esc answers this
+        self.row = buttons(*actions)
+        pile = urwid.Pile([text(question), blank(), self.row])
+        pile.focus_position = 2
+        super().__init__(box(pile))
+
+    def keypress(self, size, key):
+        key = {"tab": "right", "shift tab": "left"}.get(key, key)
+        return super().keypress(size, key)
+
+
+def margin(body: urwid.Widget) -> urwid.Padding:
+    """A screen's body, one column in from each edge: text never touches the last column, where
+    a character makes some serial terminals wrap the line."""
+    return urwid.Padding(body, left=1, right=1)
 
 
 def text(markup, align: str = "left") -> urwid.Text:

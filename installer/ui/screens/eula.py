@@ -2,7 +2,7 @@
 import urwid
 
 from ..screen import Screen
-from ..widgets import Checks, blank, box, text
+from ..widgets import Checks, FocusBox, blank, text
 
 
 class EulaScreen(Screen):
@@ -14,7 +14,8 @@ class EulaScreen(Screen):
         body = [text(line) for line in (self.session.eula or "(no license text in the product tree)").splitlines()]
         self.accept = self.add(Checks("accept", [("yes", "I accept the license agreement", "")],
                                       ["yes"] if self.c.eula_accepted else []))
-        return [urwid.BoxAdapter(box(urwid.ListBox(body)), 14), blank(), self.accept]
+        # the cursor starts on the text: its frame shows it (Up/Down scroll it, Tab goes to the box)
+        return [urwid.BoxAdapter(FocusBox(urwid.ListBox(body)), 14), blank(), self.accept]
 
     def keep(self):
         self.c.eula_accepted = self.accept.value == ["yes"]

@@ -12,13 +12,14 @@ def _disk_text(machine, name: str) -> str:
 class InstallTypeScreen(Screen):
     name = "install-type"
     title = "Installation type"
-    help = ("Upgrade keeps the host's settings and data and moves the current installation to the "
-            "backup partition. Restore brings back the installation kept by an earlier upgrade. "
-            "A clean install erases the disks chosen next.")
+    help = ("Upgrade keeps the host's settings and guest storage; the current installation is first "
+            "copied to the backup partition, replacing the backup there. Restore copies the backup kept "
+            "by an earlier upgrade back over the current installation, which is lost. A clean install "
+            "erases the disks chosen next.")
 
     def build(self):
         m, p = self.session.machine, self.session.product
-        options, details = [("fresh", "Clean install (erases the disks chosen next)", "")], []
+        options, details = [("fresh", "Clean install (erases the disks chosen next)", offers.fresh_refused(m))], []
         for e in eligibility.existing(m, p):
             where = _disk_text(m, e.disk)
             version = f" {e.version}" if e.version else ""

@@ -4,9 +4,12 @@ from ..screen import Screen
 from ..widgets import Choice, blank, text
 
 
-def disk_label(d) -> str:
-    details = ", ".join(x for x in (d.model, f"serial {d.serial}" if d.serial else "") if x)
-    return f"{d.name:<8} {offers.size_text(d.size):>10}  {details}\n{'':9}now: {holdings.content(d)}"
+def disk_label(d, prefix: str = "") -> str:
+    """Two lines that fit 80 columns with the longest names (nvme10n1, a 40-character model):
+    name, size and model; then serial and what the disk holds now (a long one wraps under it)."""
+    first = f"{prefix}{d.name:<9}{offers.size_text(d.size):>10}  {d.model or '(model unknown)'}"
+    second = "; ".join(x for x in (f"serial {d.serial}" if d.serial else "", f"now: {holdings.content(d)}") if x)
+    return f"{first}\n{second}"
 
 
 class PrimaryDiskScreen(Screen):

@@ -35,8 +35,9 @@ class VerifyScreen(Screen):
         self.app.redraw()
         try:
             result = self.session.backend.verify_source(wizard.to_config(self.c, self.session.machine))
-        except InstallerError as exc:
-            return {"verify": str(exc)}
+        except InstallerError as exc:       # the backend words every failure (fetch's wording)
+            return {"source": f"the source could not be verified: {exc}. Back changes the source; "
+                              "Skip verification goes on without checking it now."}
         self.verified = key
         self.say(result)
         return {}

@@ -1,6 +1,8 @@
-"""Welcome: what is about to happen, or why it cannot (no disk, no network interface)."""
+"""Welcome: what is about to happen, or why it cannot (no disk, no disk that can hold the host, no
+network interface: offers.blockers says which, with the reason)."""
+from ... import offers
 from ..screen import Screen
-from ..widgets import blank, buttons, text
+from ..widgets import Hanging, blank, buttons, text
 
 
 class WelcomeScreen(Screen):
@@ -10,14 +12,7 @@ class WelcomeScreen(Screen):
     help = "F2 opens a root shell in the installer (exit it to come back)."
 
     def problems(self) -> list[str]:
-        m = self.session.machine
-        found = []
-        if not m.disks:
-            found.append("No disk was found. Check that the disk controller is enabled in the firmware "
-                         "and supported by this installer.")
-        if not m.nics:
-            found.append("No network interface was found. A host needs one for its management network.")
-        return found
+        return offers.blockers(self.session.machine, self.session.product)
 
     def build(self):
         p = self.session.product
@@ -26,12 +21,12 @@ class WelcomeScreen(Screen):
                 text("The next screens ask for the disks, the network and the host's settings. "
                      "Nothing is written before the summary screen's Install button."), blank()]
         for problem in self.problems():
-            body += [text(("error", "! " + problem)), blank()]
+            body += [Hanging(("error", "! " + problem)), blank()]
         if self.problems():
             body.append(text("The install cannot continue. F2: shell, or reboot."))
-        body.append(buttons(("Shell (F2)", self.app.shell), ("Reboot", self.app.reboot)))
+        body.append(buttons(("Shell (F2)", self.app.shell), ("Reboot", self.app.ask_reboot)))
         return body
 
     def check(self):
         problems = self.problems()
-        return {"machine": " ".join(problems)} if problems else {}
+        return {"machine": "nothing can be installed on this machine (see above)"} if problems else {}
