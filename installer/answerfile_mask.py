@@ -66,11 +66,30 @@ def masked_answerfile(raw: bytes, filename: str = "<answerfile>") -> str:
         report = Report(filename)
         report.error(exc.message, exc.line, exc.column)
         raise MaskError(report.items) from None
+    _check_names(root, filename)
     own = Secrets()
     own.add_all(secrets_of(root))
     out = ['<?xml version="1.0" encoding="UTF-8"?>', HEADER]
     _write(root, 0, out, own)
     return "\n".join(out) + "\n"
+
+
+def _check_names(root: Node, filename: str) -> None:
+    """The copy is written in UTF-8: a name the XML parser took only in the file's own encoding
+    (expat's Latin-1 tables know more name characters than its UTF-8 ones) would make a copy that
+    is not XML. Such a file is refused, located, rather than copied broken."""
+    report = Report(filename)
+    for node in _walk(root):
+        names = [n for n in (node.tag, *node.attrs) if not n.isascii()]
+        if not names:
+            continue
+        try:
+            parse_xml(("<" + node.tag + "".join(f' {a}=""' for a in node.attrs) + "/>").encode())
+        except XMLInputError:
+            report.error(f"the name {names[0]!r} is not XML in UTF-8; no masked copy can be written",
+                         node.line, node.column)
+    if report.items:
+        raise MaskError(report.items)
 
 
 def _walk(root: Node):

@@ -397,3 +397,16 @@ def test_the_masker_is_linear_on_runs_that_used_to_backtrack():
             s.mask(text)
         assert s.mask("http://" + "a:" * (n // 2) + "@h/") == f"http://a:{MASK}@h/"
         assert s.mask("x " * (n // 4) + "Regist3red-Secret") == "x " * (n // 4) + MASK
+
+
+def test_a_name_that_is_xml_only_in_latin1_is_refused_not_copied_broken():
+    """Found by the fuzz test: expat takes U+00AA in an element name in a Latin-1 file but not in
+    UTF-8, the masked copy's encoding; the copy would not be XML."""
+    raw = ('<?xml version="1.0" encoding="ISO-8859-1"?>\n<installation>\n'
+           '  <root-password>Pä55-secret</root-password>\n  <\xaasource type="local"/>\n'
+           '</installation>\n').encode("latin-1")
+    with pytest.raises(MaskError) as exc:
+        masked_answerfile(raw, "l1.xml")
+    assert [str(d) for d in exc.value.diagnostics] == [
+        "l1.xml:4:3: error: the name 'ªsource' is not XML in UTF-8; no masked copy can be written"]
+    assert "secret" not in str(exc.value)
