@@ -119,7 +119,7 @@ def main() -> int:
     """The boot line decides: an answer file is installed unattended, else the wizard starts."""
     os.makedirs(RUN, exist_ok=True)
     session.setup_logging(LOG)
-    opts, report = read_boot_line()
+    opts, warnings = read_boot_line()
     if opts is None:
         return 1
     out = Consoles(opts.consoles or ["tty0"])
@@ -129,7 +129,7 @@ def main() -> int:
 
     say(f"{DEFAULT.brand} {DEFAULT.version} installer (Debian {DEFAULT.platform_version}, "
         f"Xen {DEFAULT.xen_version})")
-    for w in report.warnings:
+    for w in warnings:
         say(str(w))
     boot_line_settings(opts, say)
     tree = session.local_tree()        # the boot unit names the media's product tree
@@ -139,18 +139,17 @@ def main() -> int:
 
 
 def read_boot_line():
-    """(options, report) of the kernel command line; (None, None) when it is invalid, after saying
-    why on the kernel's console (the consoles it names are not known then). Its secrets are
-    registered with the mask before anything is said."""
+    """(options, warnings) of the kernel command line, its secrets registered (session); (None, [])
+    when it is invalid, after saying why on the kernel's console (the consoles it names are not
+    known then, so the warnings wait for them)."""
+    warnings: list = []
     try:
-        opts, report = cmdline.parse(cmdline.read_proc())
+        return session.read_boot_line(cmdline.read_proc(), warnings.append), warnings
     except ConfigError as exc:
         out = Consoles(["console"])
         for d in exc.diagnostics:
             out.write(f"installer: {d}\n")
-        return None, None
-    runner.SECRETS.add_all(opts.secrets)
-    return opts, report
+        return None, []
 
 
 def unattended(opts, out, say, tree: str | None) -> int:

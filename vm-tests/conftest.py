@@ -6,17 +6,15 @@ the two pytest loads last is the module named "conftest" for everyone.
 """
 from __future__ import annotations
 
-import functools
-import http.server
 import os
 import socket
 import subprocess
-import threading
 import time
 from dataclasses import dataclass
 
 import pytest
 from harness import free_port
+from helpers import http_server
 from media import ARTIFACTS, ROOT
 
 from installer import cachelock
@@ -59,20 +57,13 @@ def pxe():
     return path
 
 
-class _Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-
 @pytest.fixture
 def www(tmp_path):
     """(document root, port) of an HTTP server on 127.0.0.1 for this test only."""
     root = tmp_path / "www"
     root.mkdir()
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(root)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield root, server.server_address[1]
-    server.shutdown()
+    with http_server(root) as server:
+        yield root, server.server_address[1]
 
 
 GANESHA_CONF = """\
