@@ -31,11 +31,6 @@ BODY_ROWS = SIZE[1] - 3           # the product line, the title, the help line
 BODY_WIDTH = SIZE[0] - 2          # a column of margin on each side
 
 
-NOT_YET = {   # found by this test, left to the screens' owners (issue 17 report)
-    ("summary", "good"): "the summary of three erased disks with long holdings runs to 34 rows",
-    ("summary", "bad"): "the summary of three erased disks with long holdings runs to 34 rows",
-    ("network", "bad"): "every network field in error at once runs to 25 rows",
-}
 
 
 def long_machine() -> machine_mod.Machine:
@@ -114,9 +109,7 @@ def assert_fits(app: App) -> list[str]:
 
 @pytest.mark.parametrize("name", wizard.SCREENS)
 @pytest.mark.parametrize("values", [good, bad])
-def test_every_screen_fits_80x24_with_long_values_and_every_error(tmp_path, monkeypatch, request, name, values):
-    if (name, values.__name__) in NOT_YET:
-        request.applymarker(pytest.mark.xfail(reason=NOT_YET[name, values.__name__], strict=False))
+def test_every_screen_fits_80x24_with_long_values_and_every_error(tmp_path, monkeypatch, name, values):
     app = long_app(tmp_path)
     monkeypatch.setattr(app.session.backend, "verify_source", unreachable)
     (good if name in ("verify", "summary") else values)(app.session.choices)     # they check no field
@@ -126,7 +119,12 @@ def test_every_screen_fits_80x24_with_long_values_and_every_error(tmp_path, monk
     assert_fits(app)
     if values is bad and name != "summary":
         app.current.save()           # the screen's own checks, their errors under the fields
-        assert_fits(app)
+        out = assert_fits(app)
+        for f in app.current.fields.values():   # options side by side keep their label (urwid drops what does not fit)
+            if isinstance(f, Choice) and isinstance(f.main, urwid.Columns):
+                label = f.main.contents[0][0].text
+                assert any(line[1:].startswith(label) and all(b.label in line for b in f.buttons.values())
+                           for line in out), f"{f.name}: {label}\n" + "\n".join(out)
 
 
 def test_the_long_values_give_long_errors(tmp_path, monkeypatch):
@@ -219,3 +217,34 @@ def test_a_greyed_option_wraps_under_its_label():
     rows = [line.decode().rstrip() for line in choice.render((BODY_WIDTH,)).text]
     assert all(line.startswith("    ") for line in rows[2:]), rows
     assert isinstance(choice.main, urwid.Pile)
+
+
+def test_a_long_summary_scrolls_in_its_box_with_the_warning_first_and_install_in_view(tmp_path):
+    app = long_app(tmp_path)
+    good(app.session.choices)
+    app.show("summary")
+    out = assert_fits(app)
+    text = "\n".join(out)
+    assert "ALL DATA ON THESE 3 DISKS WILL BE ERASED:" in text and "< Install >" in text
+    assert "Source: HTTP/FTP" not in text                     # below, in the box
+    assert drive.focused(app) is app.current.walker[-1]        # Install has the cursor
+    assert app.keys_line().startswith("Up/Down: scroll  ")
+    drive.press(app, "up")                                     # into the box, then scroll it
+    drive.press(app, *["down"] * 30)
+    out = assert_fits(app)
+    assert "Source: HTTP/FTP" in " ".join(" ".join(out).split()), "\n".join(out)
+    assert "< Install >" in "\n".join(out)
+    drive.press(app, "tab")
+    assert drive.focused(app) is app.current.walker[-1]
+
+
+def test_a_short_summary_does_not_scroll(tmp_path):
+    m = long_machine()
+    app = long_app(tmp_path, dataclasses.replace(m, disks=m.disks[1:2]))
+    good(app.session.choices)
+    c = app.session.choices
+    c.raid_partner, c.guest_disks = "", []
+    app.show("summary")
+    assert_fits(app)
+    assert not app.current.scrolls and "Source: HTTP/FTP" in drive.screen_text(app)
+    assert not app.keys_line().startswith("Up/Down")

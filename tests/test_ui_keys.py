@@ -238,7 +238,7 @@ def test_enter_skips_the_fields_that_do_not_apply(tmp_path):
     assert focused_name(app) == "vlan"
     drive.press(app, "shift tab", "shift tab")      # and Shift-Tab skips them too
     assert focused_name(app) == "ipv4_mode"
-    drive.press(app, "down", "enter")               # Static: its fields apply at once
+    drive.press(app, "right", "enter")              # Static: its fields apply at once
     assert focused_name(app) == "ipv4_address" and "for static IPv4 only" not in drive.screen_text(app)
 
 
@@ -319,7 +319,7 @@ def test_the_help_line_names_the_keys_that_work_here(tmp_path):
         for name, value in answers.get(app.current.name, {}).items():
             drive.set_value(app, name, value)
         drive.next_(app)
-    fields = "Tab: next field  Up/Down: move  Space/Enter: select"
+    fields = "Tab: next field  Arrows: move  Space/Enter: select"
     assert help_line.pop("keymap") == f"{fields}  F1: help"                  # the first screen: no Back
     assert help_line.pop("welcome") == "Tab: next button  Enter: press  Esc: back  F1: help  F2: shell"
     assert help_line.pop("summary") == "Tab: next button  Enter: press  Esc: back  F1: help"

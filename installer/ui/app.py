@@ -178,6 +178,7 @@ class App:
         back = isinstance(screen, Screen) and screen.can_go_back and bool(self.history)
         keys = HELP if isinstance(screen, Screen) and screen.fields else f"{BUTTON_KEYS}  Esc: back  F1: help"
         keys = keys if back else keys.replace("  Esc: back", "")
+        keys = ("Up/Down: scroll  " if getattr(screen, "scrolls", False) else "") + keys
         return keys + ("  F2: shell" if self.shell_allowed() else "")
 
     def ask(self, question: str, actions: list[tuple[str, Callable[[], None] | None]]) -> None:

@@ -65,14 +65,15 @@ def type_text(app: App, name: str, text: str) -> None:
 
 
 def _walk_to(app: App, f: Named, widget: urwid.Widget) -> None:
-    """Move the cursor inside a list field (Up/Down) onto one of its buttons."""
+    """Move the cursor inside a list field (Up/Down, Left/Right when side by side) onto one of its buttons."""
     pile = f.main
     rows = [w.base_widget for w, _ in pile.contents]
     want = rows.index(widget)
+    keys = ("right", "left") if isinstance(pile, urwid.Columns) else ("down", "up")
     for _ in range(len(rows) + 1):
         if pile.focus_position == want:
             return
-        press(app, "down" if want > pile.focus_position else "up")
+        press(app, keys[0] if want > pile.focus_position else keys[1])
     raise DriveError(f"could not move to {widget!r} in {f.name!r}")
 
 

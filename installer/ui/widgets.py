@@ -11,7 +11,7 @@ from typing import Callable
 
 import urwid
 
-HELP = "Tab: next field  Up/Down: move  Space/Enter: select  Esc: back  F1: help"
+HELP = "Tab: next field  Arrows: move  Space/Enter: select  Esc: back  F1: help"
 PALETTE = [
     # name, foreground, background, mono (no colours: focus is reverse video)
     ("title", "white,bold", "dark blue", "bold"),
@@ -103,11 +103,16 @@ class Choice(Named):
     """One of several options (radio buttons); options with a reason are shown but not selectable."""
 
     def __init__(self, name: str, options: list[Option], selected: str = "",
-                 on_change: Callable[[str], None] | None = None, label: str = "", height: int = 0):
-        """height: a long list scrolls inside a box of that many rows (the label on its frame)."""
+                 on_change: Callable[[str], None] | None = None, label: str = "", height: int = 0,
+                 across: int = 0):
+        """height: a long list scrolls inside a box of that many rows (the label on its frame).
+        across: a few short options side by side on one row (Left/Right move), starting that
+        many columns in, as a text field's entry does (the label before them)."""
         self.group: list[urwid.RadioButton] = []
         self.buttons: dict[str, urwid.RadioButton] = {}
         self.on_change = on_change
+        if across and any(reason for _, _, reason in options):
+            raise ValueError("options side by side have no room for the reason one cannot be chosen")
         rows: list[urwid.Widget] = [urwid.Text(label)] if label and not height else []
         usable = [v for v, _, reason in options if not reason]
         selected = selected if selected in usable else (usable[0] if usable else "")
@@ -121,7 +126,12 @@ class Choice(Named):
             urwid.connect_signal(button, "postchange", self._changed, user_args=[value])
             self.buttons[value] = button
             rows.append(urwid.AttrMap(button, None, "focus"))
-        inner = urwid.Pile(rows)
+        if across:
+            first = [(max(across - 2, len(label) + 1), rows[0])] if label else []    # 2: dividechars
+            inner = urwid.Columns(first + [(len(b.label) + 4, rows[i + len(first)])
+                                           for i, b in enumerate(self.buttons.values())], dividechars=2)
+        else:
+            inner = urwid.Pile(rows)
         self._row = {v: rows.index(next(r for r in rows if getattr(r, "base_widget", None) is b))
                      for v, b in self.buttons.items()}
         self._typed = ""

@@ -13,20 +13,21 @@ class NetworkScreen(Screen):
 
     def build(self):
         c = self.c
+        nic = text(f"{'Interface:':22}{c.nic} (chosen on the screen before)")
         self.v4 = self.add(Choice("ipv4_mode", [("dhcp", "DHCP", ""), ("static", "Static", "")], c.ipv4_mode,
-                                  label=f"IPv4 on {c.nic}:", on_change=lambda _mode: self.grey_unused()))
+                                  label="IPv4:", across=22, on_change=lambda _mode: self.grey_unused()))
         self.addr = self.add(Field("ipv4_address", "  Address:", c.ipv4_address))
         self.mask = self.add(Field("ipv4_netmask", "  Netmask or prefix:", c.ipv4_netmask))
         self.gw = self.add(Field("ipv4_gateway", "  Gateway:", c.ipv4_gateway))
         self.v6 = self.add(Choice("ipv6_mode", [("none", "None", ""), ("dhcp", "DHCPv6", ""),
                                                 ("autoconf", "Autoconf (SLAAC)", ""), ("static", "Static", "")],
-                                  c.ipv6_mode, label="IPv6:", on_change=lambda _mode: self.grey_unused()))
+                                  c.ipv6_mode, label="IPv6:", across=22, on_change=lambda _mode: self.grey_unused()))
         self.addr6 = self.add(Field("ipv6_address", "  Address/prefix:", c.ipv6_address))
         self.gw6 = self.add(Field("ipv6_gateway", "  Gateway:", c.ipv6_gateway))
         self.vlan = self.add(Field("vlan", "VLAN (optional):", c.vlan))
         self.grey_unused()
-        return [self.v4, self.addr, self.mask, self.gw, blank(), self.v6, self.addr6, self.gw6, blank(),
-                self.vlan, text("")]
+        # the options side by side: with every field in error the screen still fits 80x24
+        return [nic, self.v4, self.addr, self.mask, self.gw, blank(), self.v6, self.addr6, self.gw6, blank(), self.vlan]
 
     def grey_unused(self) -> None:
         """Address fields apply to a static choice only: greyed otherwise, so the cursor skips them."""

@@ -4,7 +4,10 @@ import urwid
 
 from ... import wizard_summary
 from ..screen import Screen
-from ..widgets import text
+from ..widgets import FocusBox, text
+
+WIDTH = 78      # the body's width at 80 columns (a column of margin each side)
+ROOM = 18       # body rows at 80x24 above the blank, the message line and the buttons
 
 
 class SummaryScreen(Screen):
@@ -17,6 +20,9 @@ class SummaryScreen(Screen):
     def next_label(self) -> str:
         return wizard_summary.button(self.c)
 
+    start_on_next = True        # on Install, also when the summary scrolls in its box
+    scrolls = False
+
     def refresh(self):
         self.rebuild()
 
@@ -25,4 +31,11 @@ class SummaryScreen(Screen):
         for line in wizard_summary.lines(self.c, self.session.machine, self.session.product):
             row = text(("error", line.text) if line.alarm else line.text)
             rows.append(urwid.Padding(row, left=line.indent) if line.indent else row)
-        return rows
+        self.scrolls = sum(r.rows((WIDTH,)) for r in rows) > ROOM
+        if not self.scrolls:
+            return rows
+        # many erased disks with long holdings: the lines scroll in a box (the erase warning on
+        # its first row), so the title, the message and the button stay on the 80x24 screen
+        inner = urwid.ListBox(urwid.SimpleFocusListWalker([urwid.Padding(r, left=1, right=1) for r in rows]))
+        return [urwid.BoxAdapter(FocusBox(inner,
+                                          "Up/Down scroll the summary"), ROOM - 1)]
