@@ -23,6 +23,8 @@ _SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*)://")
 _BAD_CHARS = re.compile(r"[\x00-\x1f\x7f]")
 _HOST = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_])?\.?")
 _NFS_SHORT = re.compile(r"[^\s/:@]+:/")
+# words that make "word:/path" a mistyped URL, not the NFS server "word" (http:/host/tree)
+URL_WORDS = ("http", "https", "ftp", "ftps", "sftp", "tftp", "file", "nfs", "smb", "cifs")
 
 
 class FetchError(InstallerError):
@@ -178,6 +180,9 @@ def parse(location: str, schemes: tuple[str, ...] = SCHEMES) -> Location:
     m = _SCHEME.match(location)
     if not m:
         if "nfs" in schemes and _NFS_SHORT.match(location):
+            word = location.split(":", 1)[0]
+            if word.lower() in URL_WORDS:
+                raise bad(f"it is a mistyped URL ({word}:// has two slashes), not the NFS server {word!r}")
             return _nfs(location, where, bad)
         raise bad("a URL starts with " + ", ".join(s + "://" for s in schemes))
     scheme = m.group(1).lower()

@@ -294,8 +294,6 @@ def console(text: str) -> str:
 
 
 _URL = re.compile(r"(https?|ftp)://[^\s/]+\S*|file:///\S*", re.IGNORECASE)
-# words that start a URL: "http:/srv/tree" is a mistyped URL, not an NFS server named http
-_URL_WORDS = ("http", "https", "ftp", "ftps", "sftp", "tftp", "file", "nfs", "smb", "cifs")
 
 
 def url(text: str, schemes: tuple[str, ...] = ("http", "https", "ftp", "file")) -> str:
@@ -323,7 +321,7 @@ def nfs_location(text: str) -> str:
         raise ValueError(f"an NFS location is server:/path or nfs://server/path, not a "
                          f"{scheme.group(1)}:// URL ({shown!r})")
     word = re.match(r"([A-Za-z]+):/(?!/)", value)
-    if word and word.group(1).lower() in _URL_WORDS:
+    if word and word.group(1).lower() in locations.URL_WORDS:
         raise ValueError(f"an NFS location is server:/path or nfs://server/path, not a URL ({shown!r})")
     if scheme:
         server, slash, path = value[len("nfs://"):].partition("/")

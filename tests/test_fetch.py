@@ -194,6 +194,8 @@ def test_file_urls_are_percent_decoded(tmp_path):
     ("http://h/a\x00.xml", "it contains a control character"),
     ("file://h/a.xml", "a file URL names a local file"),
     ("nfs://u:pw@h/x/a.xml", "NFS locations take no user name or password"),
+    ("http:/h/a.xml", r"it is a mistyped URL \(http:// has two slashes\), not the NFS server 'http'"),
+    ("NFS:/srv/a.xml", r"it is a mistyped URL \(NFS:// has two slashes\)"),
 ])
 def test_bad_locations_are_named_in_words(url, why):
     with pytest.raises(InstallerError, match=why):
