@@ -100,7 +100,7 @@ def static_ipv6(r: Reader, node: Node, ipv6: Node | None, gw6: Node | None) -> I
 
 
 def name_servers(r: Reader) -> list[str]:
-    return [str(s) for s in r.texts(r.root, ("name-server", "nameserver"), values.ip_address,
+    return [str(s) for s in r.texts(r.root, ("name-server", "nameserver"), values.name_server,
                                     "a name server IP address")]
 
 

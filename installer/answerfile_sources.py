@@ -2,7 +2,7 @@
 <driver-source>s (read, then ignored), and hook scripts (<script> and XCP-ng's older forms)."""
 from __future__ import annotations
 
-from . import values
+from . import location_values, values
 from .answerfile_reader import Reader
 from .answerfile_xcpng import SCRIPT_STAGES
 from .config import HOOK_STAGES, Hook, Source
@@ -27,12 +27,12 @@ def source(r: Reader, node: Node, kind: str) -> Source | None:
     if stype == "url":
         text = node.stripped_text()
         if text.lower().startswith("nfs://"):
-            loc = r.text(node, values.nfs_location, "an NFS location")
+            loc = r.text(node, location_values.nfs_location, "an NFS location")
             return Source("nfs", loc) if loc else None
-        loc = r.text(node, values.url, "a URL (http://, https://, ftp:// or file://)")
+        loc = r.text(node, location_values.url, "a URL (http://, https://, ftp:// or file://)")
         return Source("url", loc) if loc else None
     if stype == "nfs":
-        loc = r.text(node, values.nfs_location, "an NFS location like server:/path")
+        loc = r.text(node, location_values.nfs_location, "an NFS location like server:/path")
         return Source("nfs", loc) if loc else None
     return None
 
@@ -89,9 +89,9 @@ def hooks(r: Reader) -> list[Hook]:
         htype = r.value(node, ("type",), lambda v: values.choice(v.lower(), ("url", "nfs"), "type"),
                         "url", required=node.tag == "script")
         if htype == "nfs":
-            loc = r.text(node, values.nfs_location, "an NFS location of the script")
+            loc = r.text(node, location_values.nfs_location, "an NFS location of the script")
         else:
-            loc = r.text(node, values.url, "the script's URL")
+            loc = r.text(node, location_values.url, "the script's URL")
         if stage and htype and loc:
             result.append(Hook(stage, htype, loc))
     return result

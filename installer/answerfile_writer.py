@@ -10,7 +10,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 from .config import (PRODUCT_NETWORK_BACKEND, Bootloader, DiskRef, InstallConfig, IPv4Mode, IPv6Mode,
                      Mode, Source)
-from .runner import SECRETS
+from .runner import MASK, SECRETS
 
 NO_PASSWORD = ("root password: not recorded here (it is only in the installed host's /etc/shadow); "
                "add a <root-password> element to reuse this file")
@@ -46,6 +46,15 @@ def _location(location: str) -> str:
     return SECRETS.mask(location)
 
 
+MASKED = f"the {MASK} above stand for credentials not recorded here; put them back to reuse this file"
+
+
+def _masked_note(element: str) -> list[str]:
+    """A comment after an element whose location had credentials masked (a replay would fail
+    to log in, not knowing why otherwise)."""
+    return [f"<!-- {MASKED} -->"] if MASK in element else []
+
+
 def _source(tag: str, src: Source) -> str:
     return _element(tag, _location(src.location), type=src.type, repo_gpgcheck=_yes(src.repo_gpgcheck),
                     gpgcheck=_yes(src.gpgcheck))
@@ -56,6 +65,7 @@ def _common(cfg: InstallConfig) -> list[str]:
     lines = [_source("source", s) for s in cfg.sources]
     lines += [_source("driver-source", s) for s in cfg.driver_sources]
     lines += [_element("script", _location(h.location), stage=h.stage, type=h.type) for h in cfg.hooks]
+    lines += _masked_note("".join(lines))
     b = cfg.bootloader
     if b != Bootloader():
         lines.append(_element("bootloader", b.name, location=b.location,
@@ -122,6 +132,7 @@ def to_xml(cfg: InstallConfig, comment: str | None = None) -> str:
         body = ([_element("backup-disk", cfg.backup_disk.path)] if cfg.backup_disk else [])
         body += [_source("driver-source", s) for s in cfg.driver_sources]
         body += [_element("script", _location(h.location), stage=h.stage, type=h.type) for h in cfg.hooks]
+        body += _masked_note("".join(body))
     elif cfg.mode == Mode.UPGRADE:
         root, attrs = "installation", _attrs(mode="upgrade")
         body = [_element("existing-installation", cfg.existing_installation.path)] + _common(cfg)

@@ -147,7 +147,7 @@ def _network_config(value: str, col: int, report: Report) -> NetworkConfig:
                 gw = values.ipv4_address(settings["gateway"])
                 values.gateway_in(gw, iface)
                 cfg.gateway = str(gw)
-            cfg.dns = [str(values.ip_address(d)) for d in settings.get("dns", "").split(",") if d.strip()]
+            cfg.dns = [str(values.name_server(d)) for d in settings.get("dns", "").split(",") if d.strip()]
             if settings.get("domain"):
                 cfg.domain = values.hostname(settings["domain"])
     except ValueError as exc:

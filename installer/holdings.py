@@ -94,6 +94,22 @@ def holdings(disk: Disk, machine: Machine) -> list[Holding]:
     return found
 
 
+def brief(disk: Disk, machine: Machine) -> str:
+    """What a disk holds, named in a few words for a disk list ("an installation of Xenhost 8.2,
+    its backup, a local SR (4 logical volumes)"); content()'s words when nothing has a name."""
+    found = holdings(disk, machine)
+    names = []
+    for h in found:
+        owner = disk if h.partition is None else disk.partition(h.partition)
+        if h.kind == "installation":
+            names.append(h.text.split(" (partition")[0])
+        elif h.kind == "backup":
+            names.append("its backup" if names else "a backup of an installation")
+        elif h.kind == "volume-group" and owner.vg.startswith("VG_XenStorage"):
+            names.append(f"a local SR ({owner.lv_count} logical volume{'s' if owner.lv_count != 1 else ''})")
+    return ", ".join(names) if names else content(disk)     # the Summary lists everything, by name
+
+
 def holds_data(found: list[Holding]) -> bool:
     return any(h.data for h in found)
 

@@ -67,6 +67,18 @@ def bring_up(nics: list[str], static: Static | None = None, vlan: int | None = N
     return addresses()
 
 
+def take_down(nics: list[str], vlan: int | None = None) -> None:
+    """Undo bring_up(nics, ..., vlan) before it is done again with other settings (the operator
+    corrected an address, gateway or VLAN): the VLAN interface goes, the addresses, the default
+    route and the DHCP client's lease are dropped. Links stay up."""
+    if vlan:
+        runner.run(["ip", "link", "del", f"{nics[0]}.{vlan}"], check=False)
+    runner.run(["dhclient", "-r", "-4", *nics], check=False, timeout=30)
+    for nic in nics:
+        runner.run(["ip", "-4", "addr", "flush", "dev", nic, "scope", "global"], check=False)
+    runner.run(["ip", "-4", "route", "del", "default"], check=False)
+
+
 def addresses() -> str:
     """This machine's global IPv4 addresses: "eth0 10.0.2.15/24; ..."."""
     out = runner.run(["ip", "-4", "-o", "addr", "show", "scope", "global"], check=False).stdout

@@ -148,12 +148,13 @@ class MaskingFormatter(logging.Formatter):
         return SECRETS.mask(super().format(record))
 
 
-def setup_logging(path: str | None) -> logging.Handler | None:
-    """The installer's log (secrets masked) appended to path; nothing without a path. Returns the
-    handler (a dry run removes it when its install ends)."""
+def setup_logging(path: str | None, fresh: bool = False) -> logging.Handler | None:
+    """The installer's log (secrets masked) appended to path (fresh: replacing it, as a dry run's
+    events and answer file are); nothing without a path. Returns the handler (a dry run removes
+    it when its install ends)."""
     if not path:
         return None
-    handler = logging.FileHandler(path)
+    handler = logging.FileHandler(path, mode="w" if fresh else "a")
     handler.addFilter(MaskFilter())
     handler.setFormatter(MaskingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger("installer")

@@ -8,7 +8,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass, field
 
-from . import eligibility, locations, offers, passwd, values
+from . import eligibility, location_values, locations, offers, passwd, values
 from .config import (DiskRef, InstallConfig, IPv4Config, IPv4Mode, IPv6Config, IPv6Mode,
                      ManagementInterface, Mode, NTPConfig, NTPMode, PrimaryDisk, Raid, RootPassword,
                      Source, SRType)
@@ -209,7 +209,7 @@ def check_hostname_dns(c: Choices) -> Errors:
         if not c.name_servers:
             errors["name_servers"] = "at least one name server (or let DHCP provide them)"
         for server in c.name_servers:
-            _check(errors, "name_servers", values.ip_address, server)
+            _check(errors, "name_servers", values.name_server, server)
     return errors
 
 
@@ -239,9 +239,9 @@ def ntp_dhcp_refused(c: Choices) -> str:
 def check_source(c: Choices) -> Errors:
     errors: Errors = {}
     if c.source_type == "url":
-        _check(errors, "location", values.url, c.source_location, ("http", "https", "ftp"))
+        _check(errors, "location", location_values.url, c.source_location, ("http", "https", "ftp"))
     elif c.source_type == "nfs":
-        _check(errors, "location", values.nfs_location, c.source_location)
+        _check(errors, "location", location_values.nfs_location, c.source_location)
     return errors
 
 
@@ -297,7 +297,7 @@ def to_config(c: Choices, machine: Machine) -> InstallConfig:
     if c.hostname_mode == "manual" or not dhcp_possible:
         cfg.hostname = values.hostname(c.hostname)
     if c.dns_mode == "manual" or not dhcp_possible:
-        cfg.name_servers = [str(values.ip_address(s)) for s in c.name_servers]
+        cfg.name_servers = [str(values.name_server(s)) for s in c.name_servers]
     cfg.timezone = timezone_name(c)
     mode = NTPMode(c.ntp_mode)
     cfg.ntp = NTPConfig(mode, [values.host_or_ip(s) for s in c.ntp_servers] if mode == NTPMode.MANUAL else [])

@@ -57,7 +57,8 @@ class Backend:
         self.boot_options = boot_options    # the installer's boot line (consoles): as for an answer file
         self.tree = tree
         self.keymaps: list[str] = []
-        self.network_ready = False
+        self.network_up: tuple | None = None      # what the installer's network was brought up with
+        self.network_tried: tuple | None = None   # ... or last tried with (a failed try: half up)
 
     def set_keymap(self, keymap: str) -> None:
         self.keymaps.append(keymap)
@@ -83,9 +84,18 @@ class Backend:
         return (f"Verified: {general.get('name', '?')} {general.get('version', '?')}, signed manifest and "
                 f"{len(info['checksums'])} files match." + (" " + " ".join(warnings) if warnings else ""))
 
-    def install(self, cfg: InstallConfig, sink: Callable[[dict], None]):
-        """Plan against this machine and run the engine; every event also goes to sink."""
+    def install(self, cfg: InstallConfig, sink: Callable[[dict], None]) -> Outcome:
+        """Plan against this machine and run the engine; every event also goes to sink. Always an
+        Outcome: an error nobody foresaw is a failure in words on the wizard's screen (and its
+        traceback in the log), never a dead console."""
         SECRETS.add_all(cfg.secrets)     # before any message, a refused plan's too
+        try:
+            return self.run_install(cfg, sink)
+        except Exception as exc:  # noqa: BLE001 - see the docstring
+            logging.getLogger("installer.wizard_backend").exception("the install stopped on an unexpected error")
+            return Outcome(False, "installer", SECRETS.mask(f"unexpected error: {exc}"))
+
+    def run_install(self, cfg: InstallConfig, sink: Callable[[dict], None]) -> Outcome:
         cfg = self.with_boot_options(cfg)
         try:
             plan = make_plan(cfg, self.machine, session.new_ids())
@@ -107,18 +117,24 @@ class Backend:
 
     def network_for(self, cfg: InstallConfig) -> None:
         """A network source is reached through the management interface as configured in the
-        wizard (an upgrade asks nothing: DHCP on every NIC). Once per installer run."""
+        wizard (an upgrade asks nothing: DHCP on every NIC). Again only when those settings
+        changed since (an operator who corrected a gateway after a failed verification)."""
         src = cfg.sources[0] if cfg.sources else None
-        if self.network_ready or src is None or src.type == "local":
+        if src is None or src.type == "local":
             return
         iface = cfg.interface
         nics = [iface.name] if iface and iface.name else [n.name for n in self.machine.nics]
         static = None
         if iface and iface.ipv4.mode.value == "static":
             static = netup.Static(iface.ipv4.address, iface.ipv4.gateway, tuple(cfg.name_servers))
-        netup.bring_up(nics, static, iface.vlan if iface else None,
-                       purpose=" to reach the installation source")
-        self.network_ready = True
+        wanted = (tuple(nics), static, iface.vlan if iface else None)
+        if wanted == self.network_up:
+            return
+        if self.network_tried is not None:
+            netup.take_down(list(self.network_tried[0]), self.network_tried[2])
+        self.network_up, self.network_tried = None, wanted
+        netup.bring_up(nics, static, wanted[2], purpose=" to reach the installation source")
+        self.network_up = wanted
 
     def events_path(self) -> str:
         return os.path.join(self.run_dir, "events.jsonl")
@@ -147,8 +163,12 @@ class DryRunBackend(Backend):
     no shell, no reboot; what would have happened is recorded in `actions`."""
     dry_run = True
 
-    def __init__(self, machine: Machine, run_dir: str, boot_options=None, tree: str | None = None):
+    def __init__(self, machine: Machine, run_dir: str, boot_options=None, tree: str | None = None,
+                 own_shell: bool = False):
+        """own_shell: Shell (F2) opens the user's own shell on this terminal (`tui --dry-run` run by
+        a person); otherwise it is only recorded."""
         super().__init__(machine, boot_options, tree)
+        self.own_shell = own_shell
         self.run_dir = run_dir
         self.saved_answerfile = os.path.join(run_dir, "answerfile.xml")
         self.actions: list[str] = []
@@ -166,26 +186,35 @@ class DryRunBackend(Backend):
         if cfg.sources and cfg.sources[0].type != "local":
             self.actions.append(f"network up to reach {cfg.sources[0].location}")
 
-    def install(self, cfg: InstallConfig, sink: Callable[[dict], None]):
-        """As Backend.install, and the installer log, events and answer file go to run_dir (the
-        installer's boot sets up its log; a dry run has no boot)."""
-        SECRETS.add_all(cfg.secrets)
-        os.makedirs(self.run_dir, exist_ok=True)
-        cfg = self.with_boot_options(cfg)
-        # owner-only, like the copy on the host: it names the disks, addresses and sources
-        fd = os.open(self.saved_answerfile, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        os.fchmod(fd, 0o600)       # an earlier run's file keeps its mode through O_TRUNC
-        with os.fdopen(fd, "w") as f:
-            f.write(answer_xml(cfg))
-        handler = session.setup_logging(self.log_path())
+    def install(self, cfg: InstallConfig, sink: Callable[[dict], None]) -> Outcome:
+        """As Backend's, and the installer log (an unforeseen error's traceback too), events and
+        answer file go to run_dir (the installer's boot sets up its log; a dry run has no boot)."""
+        try:
+            os.makedirs(self.run_dir, exist_ok=True)
+        except OSError as exc:
+            return Outcome(False, "installer", f"cannot make the directory {self.run_dir} for the dry "
+                                               f"run's log and answer file: {exc.strerror}")
+        handler = session.setup_logging(self.log_path(), fresh=True)
         try:
             return super().install(cfg, sink)
         finally:
             logging.getLogger("installer").removeHandler(handler)
             handler.close()
 
+    def run_install(self, cfg: InstallConfig, sink: Callable[[dict], None]) -> Outcome:
+        cfg = self.with_boot_options(cfg)
+        # owner-only, like the copy on the host: it names the disks, addresses and sources
+        fd = os.open(self.saved_answerfile, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.fchmod(fd, 0o600)       # an earlier run's file keeps its mode through O_TRUNC
+        with os.fdopen(fd, "w") as f:
+            f.write(answer_xml(cfg))
+        return super().run_install(cfg, sink)
+
     def shell(self) -> None:
         self.actions.append("shell")
+        if self.own_shell:
+            print("A dry run: your own shell, not the installer's. Type exit to return to the wizard.", flush=True)
+            subprocess.run([os.environ.get("SHELL") or "/bin/sh"])
 
     def reboot(self) -> None:
         self.actions.append("reboot")

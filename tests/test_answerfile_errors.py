@@ -81,7 +81,7 @@ CASES = [
      "test.xml:6:3: error: proto=\"static\" needs <ipaddr> and <subnet> (netmask) elements"),
     ("bad-ipv6", doc('  <admin-interface name="eth0" proto="none" protov6="static">\n'
                      '    <ipv6>2001:db8::zz/64</ipv6>\n  </admin-interface>\n'),
-     "test.xml:7:11: error: <ipv6>: expected an IPv6 address like 2001:db8::1, got '2001:db8::zz'"),
+     "test.xml:7:11: error: <ipv6>: expected an IPv6 address with prefix like 2001:db8::10/64, got '2001:db8::zz/64'"),
     ("no-ip-at-all", doc('  <admin-interface name="eth0" proto="none"/>\n'),
      "test.xml:6:3: error: <admin-interface> must configure IPv4 or IPv6 (proto and protov6 are both "
      "none)"),
@@ -506,6 +506,12 @@ def test_link_local_ipv4_name_server_stays_allowed():
     assert cfg.name_servers == ["169.254.169.253"]
 
 
+def test_an_ipv6_link_local_name_server_is_refused():
+    """It would need an interface zone (fe80::1%eth0), which resolv.conf as written has not."""
+    with pytest.raises(ConfigError, match="fe80::1 is a link-local address: a name server needs a global"):
+        parse_text(doc(IFACE + "  <name-server>fe80::1</name-server>\n"))
+
+
 def test_one_key_with_a_comment_stays_one_key():
     cfg, _ = parse_text(doc(IFACE + f"  <ssh-authorized-key>{KEY} ops team key</ssh-authorized-key>\n"))
     assert cfg.ssh_authorized_keys == [f"{KEY} ops team key"]
@@ -598,3 +604,10 @@ def test_a_password_with_a_control_character_is_refused():
 <root-password>line&#10;break-secret</root-password><admin-interface name="eth0" proto="dhcp"/></installation>""")
     [d] = exc.value.diagnostics
     assert "the password holds a control character" in d.message and "break-secret" not in str(exc.value)
+
+
+@pytest.mark.parametrize("server,why", [("ntp.example.com:123", "without a port"),
+                                        ("http://ntp.example.com", "not a URL")])
+def test_an_ntp_server_with_a_port_or_a_scheme_is_named_for_what_it_is(server, why):
+    with pytest.raises(ConfigError, match=f"expected a host name or IP address,? {why}"):
+        parse_text(doc(IFACE + f"  <ntp-server>{server}</ntp-server>\n"))

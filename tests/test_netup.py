@@ -77,3 +77,36 @@ def test_the_wizard_brings_up_its_management_interface_through_netup(monkeypatch
     backend.network_for(cfg)                # once per installer run
     assert len(seen) == 1 and seen[0][3] == " to reach the installation source"
     assert seen[0][0] == [cfg.interface.name] and seen[0][1] is None
+
+
+def test_the_wizard_brings_the_network_up_again_only_when_its_settings_changed(ran, tmp_path):
+    """An operator who corrects the gateway or VLAN after a failed verification gets the new
+    settings (the old VLAN interface, addresses and route dropped first); the same settings are
+    not brought up twice; a failed try (no lease) is undone before the next one."""
+    from installer import machine as machine_mod, wizard
+    from installer.wizard_backend import Backend
+    m = machine_mod.load("tests/machines/uefi-3disks.json")
+    backend = Backend(m)
+    c = wizard.Choices(nic=m.nics[0].name, ipv4_mode="static", ipv4_address="192.0.2.10", ipv4_netmask="24",
+                       ipv4_gateway="192.0.2.99", vlan="7", source_type="url", source_location="http://192.0.2.5/t",
+                       hostname_mode="manual", hostname="h1", dns_mode="manual", name_servers=["192.0.2.53"],
+                       primary_disk=m.disks[0].name)
+    backend.network_for(wizard.to_config(c, m))
+    nic = m.nics[0].name
+    assert ["ip", "route", "replace", "default", "via", "192.0.2.99"] in ran
+    ran.clear()
+    backend.network_for(wizard.to_config(c, m))
+    assert ran == []                                           # the same settings: nothing to do
+    c.ipv4_gateway, c.vlan = "192.0.2.1", ""
+    backend.network_for(wizard.to_config(c, m))
+    assert ran.index(["ip", "link", "del", f"{nic}.7"]) < ran.index(["ip", "route", "replace", "default", "via", "192.0.2.1"])
+    assert ["ip", "addr", "replace", "192.0.2.10/24", "dev", nic] in ran
+    c.ipv4_mode = "dhcp"
+    ran.clear()
+    ran.answers["dhclient"] = (1, "", "no lease")
+    with pytest.raises(InstallerError, match="no DHCP lease"):
+        backend.network_for(wizard.to_config(c, m))
+    ran.clear()
+    with pytest.raises(InstallerError):                        # tried again, after undoing the failed try
+        backend.network_for(wizard.to_config(c, m))
+    assert ran[0][:2] == ["dhclient", "-r"]

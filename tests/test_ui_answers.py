@@ -82,4 +82,5 @@ def test_the_saved_answer_file_keeps_no_url_credentials_and_is_private(tmp_path)
     saved = open(backend.saved_answerfile).read()
     assert "s3cr/et" not in saved and "tok-123456" not in saved
     assert "192.0.2.5/tree" in saved
+    assert "<!-- the ******** above stand for credentials not recorded here; put them back" in saved
     assert os.stat(backend.saved_answerfile).st_mode & 0o777 == 0o600

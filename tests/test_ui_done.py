@@ -63,6 +63,31 @@ def test_the_command_line_writes_the_log_to_out(tmp_path):
     assert {"installer.log", "events.jsonl", "answerfile.xml"} <= set(os.listdir(out))
     assert os.path.getsize(out / "installer.log") > 0
     assert "Dry run complete" in res.stdout and "Nothing was written to any disk" in " ".join(res.stdout.split())
+    first = (out / "installer.log").read_text()
+    again = subprocess.run(res.args, cwd=ROOT, capture_output=True, text=True)
+    assert again.returncode == 0, again.stderr
+    second = (out / "installer.log").read_text()     # a second run replaces the log, as its events
+    assert second.count("laydown") == first.count("laydown") > 0
+
+
+def test_an_out_that_cannot_hold_the_files_fails_on_the_screen_in_words(tmp_path):
+    """Any error the install did not foresee ends on the failure screen, never in a traceback."""
+    afile = tmp_path / "afile"
+    afile.write_text("")
+    m = load("uefi-3disks")
+    app = App(m, DryRunBackend(m, str(afile)), eula="THE LICENSE")
+    drive.run_answers(app, drive.load_answers(os.path.join(HERE, "answers", "uefi-3disks-static.toml")))
+    assert not app.outcome.success and app.current.title == "Dry run FAILED"
+    text = flat(app)
+    assert f"The installer failed: cannot make the directory {afile} for the dry run's log and answer file" in text
+    app = App(m, DryRunBackend(m, str(tmp_path / "run")), eula="THE LICENSE")
+
+    def broken(*_a, **_k):
+        raise RuntimeError("a bug nobody foresaw")
+    app.session.backend.network_for = broken
+    drive.run_answers(app, drive.load_answers(os.path.join(HERE, "answers", "uefi-3disks-static.toml")))
+    assert "The installer failed: unexpected error: a bug nobody foresaw" in flat(app)
+    assert "Traceback" in (tmp_path / "run" / "installer.log").read_text()       # the details, in the log
 
 
 @pytest.mark.parametrize("success", [True, False])
@@ -83,7 +108,7 @@ def test_completion_and_failure_offer_reboot_then_shell(tmp_path, success):
     drive.press(app, "shift tab", "enter")
     assert app.session.backend.actions[-1] == "reboot"
     drive.press(app, "f1")
-    assert "Shell (F2) opens a root shell" in flat(app)
+    assert "Shell (F2) opens a root shell in the installer" in flat(app)
 
 
 def test_an_upgrade_says_what_it_did(tmp_path):
@@ -103,9 +128,11 @@ def test_a_machine_whose_only_disk_is_too_small_stops_on_welcome_with_the_reason
     assert app.current.name == "welcome"
     text = flat(app)
     assert "! No disk can hold the host: sda: too small: 40.0 GiB, at least 46.0 GiB needed." in text
-    assert "The install cannot continue" in text
-    drive.next_(app)
-    assert app.current.name == "welcome" and drive.errors(app)["(screen)"].startswith("! nothing can be installed")
+    assert "The install cannot continue" in text and "The next screens ask" not in text
+    assert "< Next >" not in text and "< Back >" in text          # no Next to press in vain
+    row = drive.focused(app)
+    assert [w.base_widget.label for w, _ in row.contents][row.focus_position] == "Reboot"
+    assert app.keys_line().startswith("Tab: next button  Enter: press  Esc: back")
     drive.press(app, "f2")
     assert app.session.backend.actions[-1] == "shell"
 
@@ -118,8 +145,7 @@ def test_each_disk_says_why_it_cannot_hold_the_host(tmp_path):
     text = flat(app)
     assert "No disk can hold the host: sda: too small: 20.0 GiB, at least 46.0 GiB needed; sdb: holds the " \
            "installer media." in text
-    drive.next_(app)
-    assert app.current.name == "welcome"
+    assert "< Next >" not in text
 
 
 # -- item: verification failures in words ------------------------------------------------------------
@@ -181,3 +207,21 @@ def test_an_upgradable_installation_on_a_disk_too_small_for_a_fresh_install_goes
         drive.next_(app)
     assert "fresh" not in drive.field(app, "action").buttons        # greyed: no dead end behind it
     assert "not usable: no disk can hold the host: sda: too small: 40.0 GiB" in flat(app)
+
+
+def test_a_dry_run_run_by_a_person_opens_their_own_shell(tmp_path, monkeypatch, capfd):
+    """Shell (F2) and F2 promise a shell: in `tui --dry-run` it is the user's own, on the terminal."""
+    marker = tmp_path / "shell-ran"
+    script = tmp_path / "shell.sh"
+    script.write_text(f"#!/bin/sh\necho ran > {marker}\n")
+    script.chmod(0o755)
+    monkeypatch.setenv("SHELL", str(script))
+    m = load("bios-1disk")
+    DryRunBackend(m, str(tmp_path / "run"), own_shell=True).shell()
+    assert marker.read_text() == "ran\n"
+    assert "your own shell, not the installer's. Type exit to return" in capfd.readouterr().out
+    DryRunBackend(m, str(tmp_path / "run")).shell()             # headless (tests, --answers): only recorded
+    app = app_for(m, tmp_path)
+    app._set(DoneScreen(app, Outcome(True)))
+    drive.press(app, "f1")
+    assert "Shell (F2) opens your own shell on this terminal (a dry run)" in flat(app)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import errno
 import os
+import re
 import urllib.error
 
 import pytest
@@ -85,6 +86,18 @@ def bad(c: wizard.Choices) -> None:
     c.eula_accepted = False
 
 
+PASTED = "    inet 192.0.2.10/24 brd 192.0.2.255 scope global dynamic noprefixroute enp129s0f1np1 " * 4
+
+
+def pasted(c: wizard.Choices) -> None:
+    """A 340-character line of `ip addr` output pasted into every text field."""
+    bad(c)
+    for name in ("ipv4_address", "ipv4_netmask", "ipv4_gateway", "ipv6_address", "ipv6_gateway", "vlan",
+                 "hostname", "ssh_key", "source_location"):
+        setattr(c, name, PASTED)
+    c.name_servers, c.ntp_servers = [PASTED], [PASTED]
+
+
 def unreachable(_cfg):
     raise fetch.failure(urllib.error.URLError(OSError(errno.EHOSTUNREACH, "No route to host")), URL)
 
@@ -93,7 +106,8 @@ def body_rows(widgets) -> int:
     return sum(w.rows((BODY_WIDTH,), False) for w in widgets)
 
 
-def assert_fits(app: App) -> list[str]:
+def assert_fits(app: App, whole: bool = True) -> list[str]:
+    """whole: the screen's body is in view whole (else it may scroll, the cursor's row in view)."""
     out = drive.render(app)
     text = "\n".join(out)
     assert len(out) == SIZE[1] and all(len(line) <= SIZE[0] for line in out), text
@@ -102,13 +116,13 @@ def assert_fits(app: App) -> list[str]:
         assert not line[:1].strip(), f"text at the left edge:\n{text}"
         assert len(line) < SIZE[0], f"text in the last column:\n{text}"
     walker = getattr(app.current, "walker", None)
-    if walker is not None and not app.help_shown:       # the whole screen is in view: nothing scrolled off the top or bottom
+    if walker is not None and not app.help_shown and whole:       # the whole screen is in view: nothing scrolled off the top or bottom
         assert body_rows(walker) <= BODY_ROWS, text
     return out
 
 
 @pytest.mark.parametrize("name", wizard.SCREENS)
-@pytest.mark.parametrize("values", [good, bad])
+@pytest.mark.parametrize("values", [good, bad, pasted])
 def test_every_screen_fits_80x24_with_long_values_and_every_error(tmp_path, monkeypatch, name, values):
     app = long_app(tmp_path)
     monkeypatch.setattr(app.session.backend, "verify_source", unreachable)
@@ -117,10 +131,16 @@ def test_every_screen_fits_80x24_with_long_values_and_every_error(tmp_path, monk
         app.session.choices.action, app.session.choices.existing_disk = "upgrade", "sda"
     app.show(name)
     assert_fits(app)
-    if values is bad and name != "summary":
-        app.current.save()           # the screen's own checks, their errors under the fields
-        out = assert_fits(app)
-        for f in app.current.fields.values():   # options side by side keep their label (urwid drops what does not fit)
+    if values is not good and name != "summary":
+        errors = app.current.save()  # the screen's own checks, their errors under the fields
+        # junk pasted into every field at once may scroll the screen (the errors quote it cut short)
+        out = assert_fits(app, whole=values is not pasted)
+        marked = [f for n, f in app.current.fields.items() if n in errors]
+        if marked and values is pasted:
+            first = marked[0]
+            assert drive.focused(app) is first and first.error[:30] in " ".join(" ".join(out).split())
+            assert all(len(q) <= 32 + 2 for q in re.findall(r"'[^']*'", first.error)), first.error
+        for f in app.current.fields.values() if values is not pasted else ():   # options side by side keep their label (urwid drops what does not fit)
             if isinstance(f, Choice) and isinstance(f.main, urwid.Columns):
                 label = f.main.contents[0][0].text
                 assert any(line[1:].startswith(label) and all(b.label in line for b in f.buttons.values())
@@ -248,3 +268,17 @@ def test_a_short_summary_does_not_scroll(tmp_path):
     assert_fits(app)
     assert not app.current.scrolls and "Source: HTTP/FTP" in drive.screen_text(app)
     assert not app.keys_line().startswith("Up/Down")
+
+
+def test_the_license_is_reflowed_to_its_box():
+    from installer.ui.screens.eula import paragraphs
+    text = ("This program is free software; you can redistribute it and/or modify it under the\n"
+            "terms of the GNU General Public License as published by the Free Software\n"
+            "\n"
+            "  1. an indented line stays a line\n"
+            "- a list item\n"
+            "  continues\n")
+    assert paragraphs(text) == [
+        "This program is free software; you can redistribute it and/or modify it under the terms of "
+        "the GNU General Public License as published by the Free Software",
+        "", "  1. an indented line stays a line", "- a list item", "  continues"]

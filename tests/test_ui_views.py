@@ -191,8 +191,8 @@ def test_welcome_blocks_without_disk_or_nic(tmp_path, missing, message):
     app = app_for(load("bios-1disk", **{missing: []}), tmp_path)
     drive.next_(app)
     assert app.current.name == "welcome" and message in drive.screen_text(app)
-    drive.next_(app)
-    assert app.current.name == "welcome"
+    with pytest.raises(drive.DriveError, match="'welcome' has no Next button"):
+        drive.next_(app)
     drive.press(app, "f2")
     assert app.session.backend.actions[-1] == "shell"
 
@@ -351,8 +351,26 @@ def test_failure_screen_names_the_step_and_the_logs(tmp_path):
     app.session.machine = app.session.backend.machine = gone
     drive.next_(app)
     text = " ".join(drive.screen_text(app).split())
-    assert "Dry run FAILED" in text and "The step 'plan' failed" in text and "/dev/sdb does not exist" in text
+    assert "Dry run FAILED" in text and "Planning the install failed:" in text and "/dev/sdb does not exist" in text
     unwrapped = "".join(line.strip() for line in drive.render(app))     # long paths wrap anywhere
     assert str(tmp_path / "run" / "installer.log") in unwrapped and "events.jsonl" in unwrapped
     drive.press(app, "enter")                       # the cursor starts on Reboot
     assert app.session.backend.actions[-1] == "reboot"
+
+
+def test_the_network_screen_names_the_interface_chosen_last(tmp_path):
+    app = app_for(load("uefi-3disks"), tmp_path)
+    go_to(app, "network", {"nic": {"nic": "eth1"}})
+    assert "Interface:            eth1" in drive.screen_text(app)
+    drive.press(app, "esc")
+    drive.choose(app, "nic", "eth0")
+    drive.next_(app)
+    assert app.current.name == "network" and "Interface:            eth0" in drive.screen_text(app)
+
+
+def test_disk_lists_name_what_an_installed_disk_holds(tmp_path):
+    app = app_for(load("installed-bios"), tmp_path)
+    go_to(app, "primary-disk")
+    text = " ".join(drive.screen_text(app).split())
+    assert "now: an installation (version not read), its backup, a local SR (4 logical volumes)" in text
+    assert "now: empty" in text

@@ -292,7 +292,7 @@ class App:
 
     def finished(self, outcome) -> None:
         self.outcome = outcome
-        self._set(DoneScreen(self, outcome))
+        self._set(DoneScreen(self, outcome, getattr(self.current, "titles", None)))
 
     # -- on a terminal ---------------------------------------------------------------------------
     def run(self, screen: urwid.BaseScreen | None = None, tty: int | None = None) -> None:

@@ -115,6 +115,8 @@ def set_value(app: App, name: str, value) -> None:
 
 def next_(app: App) -> None:
     """Tab to the button row's first button (Next / Install / Continue) and press Enter."""
+    if not getattr(app.current, "can_go_on", True):
+        raise DriveError(f"screen {app.current.name!r} has no Next button (nothing after it can work)")
     row = app.current.walker[-1]
     for _ in range(2 * len(app.current.walker) + 2):
         if focused(app) is row and row.focus_position == 0:

@@ -46,7 +46,7 @@ def cmd_tui(args) -> int:
             print("tui: a dry run needs --machine (a recorded machine, see tests/machines/)", file=sys.stderr)
             return 2
         machine = machine_mod.load(args.machine)
-        backend = DryRunBackend(machine, args.out, tree=tree)
+        backend = DryRunBackend(machine, args.out, tree=tree, own_shell=not args.answers)
     else:
         if not envchroot.in_environment():
             print("tui: a real install runs in the installer environment; use --dry-run --machine M.json "

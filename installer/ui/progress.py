@@ -43,6 +43,7 @@ class ProgressScreen:
         self.last = text("")
         self.log = urwid.SimpleFocusListWalker([])
         self.log_shown = False
+        self.titles: dict[str, str] = {}        # step name -> its title, for the failure screen
         self.summary = urwid.Pile([self.step, blank(), text("This step:"), self.step_bar, blank(),
                                    text("Whole install:"), self.overall_bar, blank(), self.elapsed, blank(),
                                    self.last, blank(), text("L: show the log")])
@@ -68,6 +69,7 @@ class ProgressScreen:
     def event(self, e: dict) -> None:
         t = e["type"]
         if t == "step-start":
+            self.titles[e.get("step", "")] = e["title"]
             self.step.set_text(f"Step {e['index']} of {e['total']}: {e['title']}")
             self.step_bar.set_completion(0)
             self.overall_bar.set_completion(100 * (e["index"] - 1) / e["total"])
@@ -96,12 +98,18 @@ def _done_what(cfg) -> str:
     return f"The host is installed on {cfg.primary_disk.disk.describe()}."
 
 
+# what failed before the first step started (wizard_backend's Outcome names these)
+BEFORE_STEPS = {"plan": "Planning the install", "network": "Bringing up the network to reach the source",
+                "installer": "The installer"}
+
+
 class DoneScreen:
     """The outcome: what was done (a dry run: that nothing was written) or which step failed and
     why, where the logs are; Reboot (the cursor starts there) and Shell, for checks or repairs."""
     can_go_back = False
 
-    def __init__(self, app, outcome):
+    def __init__(self, app, outcome, titles: dict[str, str] | None = None):
+        """titles: the steps' titles (step name -> title) as the progress screen showed them."""
         self.app = app
         backend = app.session.backend
         dry = backend.dry_run
@@ -118,13 +126,18 @@ class DoneScreen:
                          f"{backend.saved_answerfile}")]
         else:
             self.title = "Dry run FAILED" if dry else "Installation FAILED"
-            body = [text(("error", f"The step '{outcome.failed_step}' failed:")), text(outcome.message),
-                    blank(), text("Logs: " + ", ".join(backend.log_paths()))]
+            step = outcome.failed_step
+            what = (titles or {}).get(step) or BEFORE_STEPS.get(step) or f"The step '{step}'"
+            kept = [*backend.log_paths(), *([backend.saved_answerfile] if dry else [])]
+            body = [text(("error", f"{what} failed:")), text(outcome.message),
+                    blank(), text(("Logs and the answer file of these choices: " if dry else "Logs: ")
+                                  + ", ".join(kept))]
             if dry:
                 body += [blank(), text("Nothing was written to any disk (a dry run).")]
         self.help = ("Reboot restarts the machine" + (" (in a dry run: ends the wizard)" if dry else "")
-                     + ". Shell (F2) opens a root shell in the installer, to read the logs or check the "
-                       "disks; exit it to come back here.")
+                     + (". Shell (F2) opens your own shell on this terminal (a dry run)" if dry else
+                        ". Shell (F2) opens a root shell in the installer")
+                     + ", to read the logs or check the disks; exit it to come back here.")
         actions = [("Reboot", app.reboot), ("Shell (F2)", app.shell)]
         self.walker = urwid.SimpleFocusListWalker([*body, blank(), button_row(*actions)])
         self.walker.set_focus(len(self.walker) - 1)

@@ -5,6 +5,7 @@ them; it never decides anything itself.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -29,11 +30,21 @@ class Session:
     backend: "Backend"
 
 
+ECHO = 32      # a message quotes at most this much of what was typed (a pasted line stays on screen)
+
+
+def shortened(message: str) -> str:
+    """message with every long value it quotes cut short: the field above shows what was typed whole."""
+    return re.sub(r"""(['"])([^'"\n]{%d,})\1""" % (ECHO + 1),
+                  lambda m: m.group(1) + m.group(2)[:ECHO - 3] + "..." + m.group(1), message)
+
+
 class Screen:
     name = ""
     title = ""
     help = ""                       # F1
     next_label = "Next"
+    can_go_on = True                # False: no Next button (nothing after this screen can work)
     can_go_back = True
     start_on_next = False           # the cursor starts on Next rather than on the first field
                                     # (it does anyway on a screen without fields)
@@ -76,8 +87,8 @@ class Screen:
         self.fields = {}
         body = self.build()
         # Next first: Tab from the last field lands on it, and Enter goes on, never back
-        labels = [self.next_label] + (["Back"] if self.can_go_back else [])
-        actions = [self.app.next] + ([self.app.back] if self.can_go_back else [])
+        labels = ([self.next_label] if self.can_go_on else []) + (["Back"] if self.can_go_back else [])
+        actions = ([self.app.next] if self.can_go_on else []) + ([self.app.back] if self.can_go_back else [])
         row = buttons(*zip(labels, actions))
         self.walker[:] = [*body, blank(), self.message, row]
         self.focus_start()
@@ -86,7 +97,8 @@ class Screen:
         """The cursor where hands expect it on entering the screen (coming back too): the first
         field that applies (or the text to read), else Next (Install on the summary), never Back."""
         row = self.walker[-1]
-        row.focus_position = 0
+        if row.contents:
+            row.focus_position = 0
         first = next((i for i, w in enumerate(self.walker) if w is not row and w.selectable()), None)
         self.walker.set_focus(len(self.walker) - 1 if self.start_on_next or first is None else first)
 
@@ -98,7 +110,7 @@ class Screen:
 
     def show_errors(self, errors: wizard.Errors) -> None:
         for name, field in self.fields.items():
-            field.set_error(errors.get(name, ""))
+            field.set_error(shortened(errors.get(name, "")))
         loose = [m for n, m in errors.items() if n not in self.fields]
         self._marked = bool(errors) and not loose
         if self._marked:

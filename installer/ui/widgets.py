@@ -60,11 +60,12 @@ class Named(urwid.WidgetWrap):
 
 
 class Field(Named):
-    """A labelled one-line text entry."""
+    """A labelled one-line text entry: a long value scrolls sideways in its line (the cursor
+    stays in view) rather than wrapping over the rows below."""
 
     def __init__(self, name: str, label: str, value: str = "", mask: str | None = None,
                  label_width: int = 22, on_change: Callable[[str], None] | None = None):
-        self.edit = urwid.Edit("", value, mask=mask)
+        self.edit = urwid.Edit("", value, mask=mask, wrap="clip")
         urwid.connect_signal(self.edit, "postchange", lambda *_: self.changed())
         if on_change:
             urwid.connect_signal(self.edit, "postchange", lambda *_: on_change(self.edit.edit_text))

@@ -11,7 +11,7 @@ class GuestDisksScreen(Screen):
     help = "Ticked disks are ERASED and join the local storage repository with the primary disk's free space."
 
     def build(self):
-        rows = [(o.name, disk_label(o.disk), o.reason)
+        rows = [(o.name, disk_label(o.disk, self.session.machine), o.reason)
                 for o in offers.guest_disks(self.session.machine, wizard.taken(self.c))]
         self.checks = self.add(Checks("disks", rows, self.c.guest_disks,
                                       label="Also use for guest storage (ticked disks will be ERASED):"))

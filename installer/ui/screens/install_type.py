@@ -27,7 +27,7 @@ class InstallTypeScreen(Screen):
                             f"to {p.version}", e.upgrade_refused))
             if e.has_backup:
                 options.append((f"restore:{e.disk}", f"Restore the backup on {where}", e.restore_refused))
-            details.append(text(f"{where}: {e.product or p.brand}{version or ' (version unknown)'}; "
+            details.append(text(f"{where}: {e.product or p.brand}{version or ' (version not read)'}; "
                                 + (f"not offered for upgrade: {e.upgrade_refused}" if e.upgrade_refused
                                    else "can be upgraded")
                                 + ("; holds a backup" if e.has_backup else "")

@@ -10,7 +10,8 @@ HEIGHT = 14         # rows of the scrolling list: with its frame, the buttons an
 class KeymapScreen(Screen):
     name = "keymap"
     title = "Keyboard layout"
-    help = ("Choose the keyboard layout of this console; it also becomes the installed host's. "
+    help = ("Choose the keyboard layout of this console; a clean install gives it to the host too "
+            "(an upgrade or a restore keeps the host's own). "
             "Up/Down and Page Up/Page Down scroll the list; typing a name moves to it.")
     can_go_back = False
 

@@ -29,6 +29,9 @@ class NetworkScreen(Screen):
         # the options side by side: with every field in error the screen still fits 80x24
         return [nic, self.v4, self.addr, self.mask, self.gw, blank(), self.v6, self.addr6, self.gw6, blank(), self.vlan]
 
+    def refresh(self):
+        self.rebuild()          # the interface line follows a NIC chosen again on the screen before
+
     def grey_unused(self) -> None:
         """Address fields apply to a static choice only: greyed otherwise, so the cursor skips them."""
         for field in (self.addr, self.mask, self.gw):

@@ -4,11 +4,13 @@ from ..screen import Screen
 from ..widgets import Choice, blank, text
 
 
-def disk_label(d, prefix: str = "") -> str:
+def disk_label(d, machine, prefix: str = "") -> str:
     """Two lines that fit 80 columns with the longest names (nvme10n1, a 40-character model):
-    name, size and model; then serial and what the disk holds now (a long one wraps under it)."""
+    name, size and model; then serial and what the disk holds now, by name (an installation and
+    its version, its backup, a local SR), a long one wrapping under it."""
     first = f"{prefix}{d.name:<9}{offers.size_text(d.size):>10}  {d.model or '(model unknown)'}"
-    second = "; ".join(x for x in (f"serial {d.serial}" if d.serial else "", f"now: {holdings.content(d)}") if x)
+    now = holdings.brief(d, machine)
+    second = "; ".join(x for x in (f"serial {d.serial}" if d.serial else "", f"now: {now}") if x)
     return f"{first}\n{second}"
 
 
@@ -19,7 +21,7 @@ class PrimaryDiskScreen(Screen):
             "disk becomes local guest storage. Everything on the chosen disk is erased.")
 
     def build(self):
-        rows = [(o.name, disk_label(o.disk), o.reason) for o in offers.primary_disks(self.session.machine)]
+        rows = [(o.name, disk_label(o.disk, self.session.machine), o.reason) for o in offers.primary_disks(self.session.machine)]
         self.choice = self.add(Choice("disk", rows, self.c.primary_disk,
                                       label="Install onto (this disk will be ERASED):"))
         return [self.choice, blank(),

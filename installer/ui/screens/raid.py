@@ -13,7 +13,7 @@ class RaidScreen(Screen):
     def build(self):
         partners = offers.raid_partners(self.session.machine, self.c.primary_disk)
         rows = [("", f"No RAID: install on {self.c.primary_disk} only", "")]
-        rows += [(d.name, disk_label(d, prefix="RAID1 with "), "") for d in partners]
+        rows += [(d.name, disk_label(d, self.session.machine, prefix="RAID1 with "), "") for d in partners]
         self.choice = self.add(Choice("partner", rows, self.c.raid_partner,
                                       label=f"Mirror the primary disk {self.c.primary_disk} onto another disk?"))
         return [self.choice, text("The mirror is as large as the smaller disk.")]

@@ -1,6 +1,6 @@
 """Verify the installation source: its signed manifest and every file's checksum, before any disk
 is touched (the install checks them again anyway)."""
-from ... import wizard
+from ... import locations, wizard
 from ...errors import InstallerError
 from ..screen import Screen
 from ..widgets import Choice, text
@@ -19,7 +19,7 @@ class VerifyScreen(Screen):
         return [text(f"Source: {self.describe()}"), text(""), self.mode]
 
     def describe(self) -> str:
-        return "local media" if self.c.source_type == "local" else self.c.source_location
+        return "local media" if self.c.source_type == "local" else locations.shown(self.c.source_location)
 
     def refresh(self):
         self.rebuild()
