@@ -18,17 +18,23 @@ def render(name: str, **context) -> str:
     return _ENV.get_template(name).render(**context)
 
 
+# systemd gives a device 90 s to show up, then drops to emergency mode: a slow controller (or dom0
+# under emulation, seen in QEMU TCG with a busy host) can need longer for the partitions by label
+WAIT = "x-systemd.device-timeout=5min"
+
+
 def _mounts(plan) -> list[dict]:
     primary = plan.primary()
     rows = []
-    for role, options, passno in (("root", "defaults", 1), ("logs", "defaults", 2), ("boot", "umask=0077", 2)):
+    for role, options, passno in (("root", "defaults", 1), ("logs", f"defaults,{WAIT}", 2),
+                                  ("boot", f"umask=0077,{WAIT}", 2)):
         p = primary.part(role) if primary else None
         if p and p.mountpoint:
             rows.append({"label": p.label, "mountpoint": p.mountpoint, "fstype": p.fstype,
                          "options": options, "passno": passno})
     swap = primary.part("swap") if primary else None
     if swap:
-        rows.append({"label": swap.label, "mountpoint": "none", "fstype": "swap", "options": "sw", "passno": 0})
+        rows.append({"label": swap.label, "mountpoint": "none", "fstype": "swap", "options": f"sw,{WAIT}", "passno": 0})
     return rows
 
 
