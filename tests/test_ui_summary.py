@@ -17,36 +17,16 @@ from installer.errors import ConfigError
 from installer.product import DEFAULT as PRODUCT
 from installer.ui import drive
 from installer.ui.app import App
-from installer.wizard_backend import DryRunBackend
+from test_ui_views import app_for, go_to, load
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-FRESH = {"keymap": {}, "welcome": {}, "eula": {"accept": ["yes"]}, "hardware": {},
-         "password": {"password": "secret123", "confirm": "secret123"}}
 STATIC = {"ipv4_mode": "static", "ipv4_address": "192.0.2.10", "ipv4_netmask": "24", "ipv4_gateway": "192.0.2.1"}
 SR_VG = "VG_XenStorage-7a1c2f34-9d0e-4b51-8c6a-2f1e3d4c5b6a"
-
-
-def load(name: str, **changes) -> machine_mod.Machine:
-    return dataclasses.replace(machine_mod.load(os.path.join(HERE, "machines", f"{name}.json")), **changes)
 
 
 def installed(**changes) -> machine_mod.Machine:
     """installed-bios with what the probe read from its installation."""
     return load("installed-bios", installations=[machine_mod.Installation("sda", "Xenhost", "0.0.9")], **changes)
-
-
-def app_for(m: machine_mod.Machine, tmp_path) -> App:
-    return App(m, DryRunBackend(m, str(tmp_path / "run")), eula="THE LICENSE")
-
-
-def go_to(app: App, screen: str, answers: dict | None = None) -> None:
-    answers = {**FRESH, **(answers or {})}
-    while app.current.name != screen:
-        for name, value in answers.get(app.current.name, {}).items():
-            drive.set_value(app, name, value)
-        before = app.current
-        drive.next_(app)
-        assert app.current is not before, f"{before.name} refused: {drive.errors(app)}"
 
 
 def text(app: App) -> str:
