@@ -7,7 +7,7 @@ APT_PACKAGES := python3-venv python3-pip python3-pyudev python3-netifaces python
                 tzdata fdisk gdisk e2fsprogs util-linux lvm2 openssl \
                 mmdebstrap squashfs-tools dpkg-dev gpg gpgv qemu-system-x86 ovmf openssh-client \
                 xorriso grub-pc-bin grub-efi-amd64-bin mtools pxelinux syslinux-common ipxe-qemu console-setup-linux xkb-data zstd \
-                nfs-ganesha nfs-ganesha-vfs
+                nfs-ganesha nfs-ganesha-vfs busybox-static
 WHEEL_CACHE ?= $(or $(XENHOST_CACHE),/var/cache/xenhost-build)/wheels
 DEMO_ANSWERFILE ?= answerfiles/examples/fresh-dhcp.xml
 DEMO_MACHINE ?= tests/machines/uefi-3disks.json

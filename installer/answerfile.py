@@ -84,8 +84,8 @@ def _read_installation(r: Reader) -> InstallConfig:
 
 
 def _read_sources_and_boot(r: Reader, cfg: InstallConfig) -> None:
-    """What every mode of <installation> reads: signature checks, sources, scripts, boot loader and
-    network backend."""
+    """What every mode of <installation> reads: signature checks, sources, scripts, boot loader,
+    network backend and Secure Boot."""
     root = r.root
     cfg.repo_gpgcheck = r.value(root, ("repo-gpgcheck", "netinstall-gpg-check"), values.boolean, True)
     cfg.gpgcheck = r.value(root, ("gpgcheck",), values.boolean, True)
@@ -99,6 +99,8 @@ def _read_sources_and_boot(r: Reader, cfg: InstallConfig) -> None:
         cfg.bootloader = host.bootloader(r, node)
     if (node := r.one(root, "network-backend")) is not None:
         cfg.network_backend = network.network_backend(r, node) or cfg.network_backend
+    if (node := r.one(root, "secure-boot")) is not None:
+        cfg.secure_boot = host.secure_boot(r, node)
 
 
 def _read_upgrade(r: Reader, cfg: InstallConfig) -> None:
@@ -160,6 +162,8 @@ def _read_restore(r: Reader) -> InstallConfig:
         cfg.backup_disk = disks.disk_named(r, node)
     cfg.hooks = sources.hooks(r)
     cfg.driver_sources = sources.driver_sources(r)
+    if (node := r.one(r.root, "secure-boot")) is not None:
+        cfg.secure_boot = host.secure_boot(r, node)
     return cfg
 
 

@@ -1,10 +1,10 @@
-"""The installed host's own settings in the answer file: <root-password>, <service>s and
-<bootloader>."""
+"""The installed host's own settings in the answer file: <root-password>, <service>s,
+<bootloader> and <secure-boot>."""
 from __future__ import annotations
 
 import re
 
-from . import passwd, values
+from . import passwd, secureboot, values
 from .answerfile_reader import Reader
 from .config import Bootloader, RootPassword, Service
 from .xmlsafe import Node
@@ -83,6 +83,13 @@ def bootloader(r: Reader, node: Node) -> Bootloader:
                                                                       "location"), "mbr"),
         write_boot_entry=r.value(node, ("write-boot-entry",), values.boolean, True),
         serial_console=r.value(node, ("serial-console",), _serial_console, None))
+
+
+def secure_boot(r: Reader, node: Node) -> str:
+    """<secure-boot action="stop|continue"/>: whether an install goes on when the firmware enforces
+    Secure Boot (the host then boots only once it is disabled); stop refuses the plan."""
+    return r.value(node, ("action",), lambda v: values.choice(v, secureboot.ACTIONS, "action"),
+                   "stop", required=True) or "stop"
 
 
 def _serial_console(value: str) -> str:

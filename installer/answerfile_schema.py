@@ -40,7 +40,7 @@ DEPRECATED_ATTRIBUTES = {
 _MATCH = {"match": ONE}
 _DISK = ElementSpec(children=_MATCH, text=True)
 _TOP_COMMON = {"script": MANY, "post-install-script": ONE, "install-failed-script": ONE,
-               "driver-source": MANY}
+               "driver-source": MANY, "secure-boot": ONE}
 
 ELEMENTS: dict[str, ElementSpec] = {
     "installation": ElementSpec(
@@ -88,9 +88,10 @@ ELEMENTS: dict[str, ElementSpec] = {
     "network-backend": ElementSpec(text=True),
     "existing-installation": ElementSpec(text=True),
     "backup-disk": ElementSpec(text=True),
+    "secure-boot": ElementSpec(attrs=("action",)),
 }
 ROOTS = ("installation", "restore")
-EXTENSION_ELEMENTS = ("ssh-authorized-key", "match")
+EXTENSION_ELEMENTS = ("ssh-authorized-key", "match", "secure-boot")
 
 
 def _suggest(name: str, choices) -> str:

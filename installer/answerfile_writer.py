@@ -61,7 +61,8 @@ def _source(tag: str, src: Source) -> str:
 
 
 def _common(cfg: InstallConfig) -> list[str]:
-    """What every mode reads: sources, hooks, boot loader, network backend."""
+    """What every mode of <installation> reads: sources, hooks, boot loader, network backend, Secure
+    Boot."""
     lines = [_source("source", s) for s in cfg.sources]
     lines += [_source("driver-source", s) for s in cfg.driver_sources]
     lines += [_element("script", _location(h.location), stage=h.stage, type=h.type) for h in cfg.hooks]
@@ -72,7 +73,12 @@ def _common(cfg: InstallConfig) -> list[str]:
                               write_boot_entry=_yes(b.write_boot_entry), serial_console=b.serial_console))
     if cfg.network_backend != PRODUCT_NETWORK_BACKEND:
         lines.append(_element("network-backend", cfg.network_backend.value))
-    return lines
+    return lines + _secure_boot(cfg)
+
+
+def _secure_boot(cfg: InstallConfig) -> list[str]:
+    """Written when the operator accepted installing under Secure Boot: a replay goes on as this one did."""
+    return [_element("secure-boot", action=cfg.secure_boot)] if cfg.secure_boot != "stop" else []
 
 
 def _interface(cfg: InstallConfig) -> list[str]:
@@ -133,6 +139,7 @@ def to_xml(cfg: InstallConfig, comment: str | None = None) -> str:
         body += [_source("driver-source", s) for s in cfg.driver_sources]
         body += [_element("script", _location(h.location), stage=h.stage, type=h.type) for h in cfg.hooks]
         body += _masked_note("".join(body))
+        body += _secure_boot(cfg)
     elif cfg.mode == Mode.UPGRADE:
         root, attrs = "installation", _attrs(mode="upgrade")
         body = [_element("existing-installation", cfg.existing_installation.path)] + _common(cfg)

@@ -19,7 +19,7 @@ OPTIONAL_ATTRIBUTES = {
 # What an upgrade reads; every other element is ignored (with a warning): the installation keeps
 # its settings
 UPGRADE_ONLY_READS = ("existing-installation", "source", "network-backend", "bootloader", "script",
-                      "post-install-script", "install-failed-script", "driver-source")
+                      "post-install-script", "install-failed-script", "driver-source", "secure-boot")
 # XCP-ng's older script elements, and the <script stage="..."> each one means
 SCRIPT_STAGES = {"post-install-script": "filesystem-populated",
                  "install-failed-script": "installation-complete"}

@@ -176,6 +176,7 @@ def unattended(opts, out, say, tree: str | None) -> int:
     except PlanError as exc:
         for p in exc.problems:
             say(f"plan error: {p}")
+            logging.getLogger("installer.boot").error("plan error: %s", p)
         say("INSTALLATION FAILED: the install cannot be planned on this machine; no disk was touched")
         failed_before_engine(cfg, say)
     except InstallerError as exc:

@@ -7,7 +7,7 @@ import dataclasses
 import json
 import sys
 
-from . import cmdline, machine as machine_mod, session
+from . import cmdline, machine as machine_mod, secureboot, session
 from .config import to_plain
 from .machine import gib
 from .errors import ConfigError
@@ -99,7 +99,8 @@ def cmd_probe(args) -> int:
         print(m.to_json(), end="")
     else:
         print(f"Firmware: {m.boot_mode.upper()}; memory {m.memory_mib} MiB; {m.cpu_count} CPUs "
-              f"({m.cpu_model}); virtualization: {m.virtualization or 'none'}")
+              f"({m.cpu_model}); virtualization: {m.virtualization or 'none'}; Secure Boot: "
+              f"{secureboot.shown(m)}")
         for d in m.disks:
             flags = [f for f, on in (("removable", d.removable), ("installer media", d.install_media),
                                      ("in use", bool(d.in_use))) if on]

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from . import locations, passwd, values
+from . import locations, passwd, secureboot, values
 from .config import AtExit
 from .errors import InstallerError, Report
 
@@ -22,7 +22,7 @@ ANSWER_KEYS = ("answerfile", "rt_answerfile", "answerfile_generator")
 ANSWER_SCHEMES = ("http", "https", "ftp", "file", "nfs")
 INSTALLER_KEYS = ANSWER_KEYS + ("network_device", "answerfile_device", "network_config", "atexit",
                                 "keymap", "sshpassword", "no-gpgcheck", "no-repo-gpgcheck",
-                                "existing_data")
+                                "existing_data", "secureboot")
 BLANKS = " \t\n"
 # XCP-ng installer parameters without an equivalent here: (name, takes a value) -> what happens instead.
 # Not errors (an XCP-ng PXE entry keeps working), but never silently dropped.
@@ -74,6 +74,8 @@ class BootOptions:
     no_gpgcheck: bool = False
     no_repo_gpgcheck: bool = False
     existing_data: str | None = None        # erase | refuse; None: the answer file decides
+    secure_boot: str | None = None          # stop | continue: continue accepts installing under
+                                            # Secure Boot, as the answer file's <secure-boot> can
     # what no log may show (sshpassword= and its hash, an answer file URL's credentials): for the
     # front end to register (runner.SECRETS.add_all(opts.secrets)); never shown, never compared
     secrets: frozenset[str] = field(default=frozenset(), repr=False, compare=False,
@@ -211,6 +213,10 @@ def _existing_data(opts: BootOptions, p: Param, report: Report) -> None:
         opts.existing_data = "refuse"
 
 
+def _secure_boot(opts: BootOptions, p: Param, report: Report) -> None:
+    opts.secure_boot = values.choice(p.value, secureboot.ACTIONS, "secureboot")
+
+
 def _atexit(opts: BootOptions, p: Param, report: Report) -> None:
     opts.atexit = AtExit(values.choice(p.value, tuple(a.value for a in AtExit), "atexit"))
 
@@ -249,7 +255,8 @@ def _no_check(opts: BootOptions, p: Param, report: Report) -> None:
 HANDLERS: dict[str, Callable[[BootOptions, Param, Report], None]] = {
     **dict.fromkeys(ANSWER_KEYS, _answer_file),
     "network_device": _network_device, "answerfile_device": _network_device,
-    "network_config": _network, "existing_data": _existing_data, "atexit": _atexit,
+    "network_config": _network, "existing_data": _existing_data, "secureboot": _secure_boot,
+    "atexit": _atexit,
     "console": _console, "keymap": _keymap, "sshpassword": _sshpassword,
     "no-gpgcheck": _no_check, "no-repo-gpgcheck": _no_check,
 }
@@ -331,6 +338,8 @@ def applied(cfg, opts: BootOptions):
         changes["gpgcheck"] = False
     if opts.existing_data == "refuse":   # the stricter of boot line and answer file wins
         changes["existing_data"] = "refuse"
+    if opts.secure_boot == "continue":   # either accepting is enough: this boot's word, or the file's
+        changes["secure_boot"] = "continue"
     serial = [c for c in opts.consoles if c.startswith("ttyS")]
     if serial:  # installed on a serial console: the host boots with one by default too
         changes["bootloader"] = dataclasses.replace(cfg.bootloader, serial_console=serial[-1])

@@ -186,6 +186,7 @@ class InstallConfig:
     hooks: list[Hook] = field(default_factory=list)
     at_exit: AtExit = AtExit.REBOOT
     existing_data: str = "erase"   # erase | refuse: a fresh install over a disk that holds data
+    secure_boot: str = "stop"      # stop | continue: an install on firmware that enforces Secure Boot
     existing_installation: DiskRef | None = None
     backup_disk: DiskRef | None = None
     # What no log, event or support bundle may show: the root password as given and its hash, the

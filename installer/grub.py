@@ -56,9 +56,10 @@ def parse_serial(spec: str | None) -> dict | None:
 
 
 def xen_command_line(plan) -> str:
-    """Xen's arguments common to every boot entry (consoles and safe-mode options are the entry's)."""
+    """Xen's arguments common to every boot entry (consoles and safe-mode options are the entry's).
+    ucode=scan: Xen loads CPU microcode from the early cpio at the start of the dom0 initrd."""
     return (f"dom0_mem={plan.dom0_memory_mib}M,max:{plan.dom0_memory_mib}M "
-            f"dom0_max_vcpus=1-{plan.dom0_vcpus} crashkernel=256M,below=4G")
+            f"dom0_max_vcpus=1-{plan.dom0_vcpus} crashkernel=256M,below=4G ucode=scan")
 
 
 def dom0_command_line(root_label: str) -> str:

@@ -91,6 +91,10 @@ class Machine:
     cpu_count: int = 1
     cpu_model: str = ""
     virtualization: str = ""        # vmx | svm | "" (none)
+    # the firmware enforces Secure Boot (installer/secureboot.py): True, False (off, Setup Mode, BIOS
+    # boot), None (not known: a description recorded before it was probed, or efivarfs unreadable)
+    secure_boot: bool | None = None
+    secure_boot_setup_mode: bool = False    # no platform key enrolled: Secure Boot enforces nothing
     disks: list[Disk] = field(default_factory=list)
     nics: list[NIC] = field(default_factory=list)
     installations: list[Installation] = field(default_factory=list)
@@ -255,12 +259,22 @@ def from_dict(data: dict, where: str = "<machine>") -> Machine:
         _unique(machine.nics, "name", "nics")
         for i, disk in enumerate(machine.disks):
             _unique(disk.partitions, "number", f"disks[{i}].partitions")
+        _secure_boot(machine)
         for i, found in enumerate(machine.installations):
             if machine.find_disk(found.disk) is None:
                 raise _Bad(f"installations[{i}].disk", f"no disk named {_shown(found.disk)} in disks")
     except _Bad as exc:
         raise InstallerError(f"{where}: {exc}") from None
     return machine
+
+
+def _secure_boot(machine: Machine) -> None:
+    if machine.boot_mode == "bios" and (machine.secure_boot or machine.secure_boot_setup_mode):
+        field = "secure_boot" if machine.secure_boot else "secure_boot_setup_mode"
+        raise _Bad(field, 'Secure Boot exists only with UEFI boot, and boot_mode is "bios"')
+    if machine.secure_boot and machine.secure_boot_setup_mode:
+        raise _Bad("secure_boot", "true means the firmware enforces Secure Boot, which it does not in "
+                                  "Setup Mode (secure_boot_setup_mode is true)")
 
 
 def load(path: str | Path) -> Machine:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import dataclasses
 import re
 
-from . import eligibility, holdings, layout
+from . import eligibility, holdings, layout, secureboot
 from .config import DiskRef, InstallConfig, Mode
 from .errors import PlanError
 from .hostconfig import render_files
@@ -12,7 +12,7 @@ from .machine import Disk, Machine
 from .plan_storage import StoragePlanner
 from .plantypes import FIXED_IDS, DiskPlan, Ids, ManagementPlan, Plan
 from .product import DEFAULT as DEFAULT_PRODUCT, Product
-from .steps import plan_steps
+from .steps import SEQUENCES, plan_steps
 
 
 class _Planner(StoragePlanner):
@@ -83,7 +83,12 @@ class _Planner(StoragePlanner):
         return ManagementPlan(nic.name, nic.mac, f"xenbr{index}", iface.vlan, iface.ipv4, iface.ipv6)
 
     def machine_checks(self) -> None:
-        self.warnings += eligibility.hardware_warnings(self.machine)
+        # Secure Boot first: a host that would not boot matters more than anything after it
+        refused, warnings = secureboot.verdict(self.machine, self.cfg.secure_boot,
+                                               "bootloader" in SEQUENCES[self.cfg.mode])
+        if refused:
+            self.problems.append(refused)
+        self.warnings += warnings + eligibility.hardware_warnings(self.machine)
 
     def bootloader_checks(self, primary: DiskPlan | None) -> None:
         if self.cfg.bootloader.location != "partition" or primary is None or self.cfg.mode == Mode.RESTORE:

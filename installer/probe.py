@@ -7,11 +7,12 @@ signatures, also inside partitions that have no device node.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 from pathlib import Path
 
-from . import eligibility, runner
+from . import eligibility, runner, secureboot
 from .layout import partition_path
 from .machine import NIC, Disk, Installation, Machine, Partition
 
@@ -245,6 +246,11 @@ def probe(include_loop: bool = False, only: list[str] | None = None) -> Machine:
             disks.append(disk)
     _volume_groups(disks)
     cpus, model, virt = _cpu()
-    return Machine(boot_mode="uefi" if Path("/sys/firmware/efi").is_dir() else "bios",
-                   memory_mib=_memory_mib(), cpu_count=cpus, cpu_model=model, virtualization=virt,
-                   disks=sorted(disks, key=lambda d: d.name), nics=_nics(), installations=_installations(disks))
+    uefi = Path("/sys/firmware/efi").is_dir()
+    secure = secureboot.read_state(uefi)
+    machine = Machine(boot_mode="uefi" if uefi else "bios", memory_mib=_memory_mib(), cpu_count=cpus,
+                      cpu_model=model, virtualization=virt, secure_boot=secure.enabled,
+                      secure_boot_setup_mode=secure.setup_mode, disks=sorted(disks, key=lambda d: d.name),
+                      nics=_nics(), installations=_installations(disks))
+    logging.getLogger("installer.probe").info("Secure Boot: %s (%s)", secureboot.shown(machine), secure.evidence)
+    return machine

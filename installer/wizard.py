@@ -8,7 +8,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass, field
 
-from . import eligibility, location_values, locations, offers, passwd, values
+from . import eligibility, location_values, locations, offers, passwd, secureboot, values
 from .config import (DiskRef, InstallConfig, IPv4Config, IPv4Mode, IPv6Config, IPv6Mode,
                      ManagementInterface, Mode, NTPConfig, NTPMode, PrimaryDisk, Raid, RootPassword,
                      Source, SRType)
@@ -19,9 +19,9 @@ RAID_DEVICE = "/dev/md127"
 
 # Screen order. An issue of taste: network settings come before the install source, because a
 # network source is reached through the management interface just configured.
-SCREENS = ("keymap", "welcome", "eula", "hardware", "install-type", "primary-disk", "raid",
-           "guest-disks", "sr-type", "password", "nic", "network", "hostname-dns", "timezone", "ntp",
-           "source", "verify", "summary")
+SCREENS = ("keymap", "welcome", "secure-boot", "eula", "hardware", "install-type", "primary-disk",
+           "raid", "guest-disks", "sr-type", "password", "nic", "network", "hostname-dns", "timezone",
+           "ntp", "source", "verify", "summary")
 
 Errors = dict[str, str]     # field name -> message shown next to that field
 
@@ -29,6 +29,7 @@ Errors = dict[str, str]     # field name -> message shown next to that field
 @dataclass
 class Choices:
     keymap: str = "us"
+    secure_boot: str = "stop"           # stop | continue: go on although the firmware enforces Secure Boot
     eula_accepted: bool = False
     action: str = "fresh"               # fresh | upgrade | restore
     existing_disk: str = ""             # the installation to upgrade or the backup to restore
@@ -75,6 +76,8 @@ def defaults(machine: Machine) -> Choices:
 # -- which screens apply --------------------------------------------------------------------------
 def applies(screen: str, c: Choices, machine: Machine, product: Product) -> bool:
     fresh = c.action == "fresh"
+    if screen == "secure-boot":
+        return secureboot.enforcing(machine)
     if screen == "hardware":
         return bool(eligibility.hardware_warnings(machine) or eligibility.boot_warnings(machine))
     if screen == "install-type":
@@ -115,6 +118,20 @@ def check_keymap(keymap: str) -> Errors:
     errors: Errors = {}
     _check(errors, "keymap", values.keymap, keymap)
     return errors
+
+
+SECURE_BOOT_STOP = ("Nothing has been written to the disks. Reboot, open the firmware setup (a key such as "
+                    "F2, Del or F10 at power-on), set Security or Boot > Secure Boot > Disabled (or OS "
+                    'type "Other OS"), save, and start this installer again. The Secure Boot keys need '
+                    "not be cleared.")
+
+
+def check_secure_boot(c: Choices, machine: Machine) -> Errors:
+    """The planner's rule (installer/secureboot.py): on firmware that enforces Secure Boot the install
+    goes on only when the operator accepts that the host boots once Secure Boot is disabled."""
+    if not secureboot.enforcing(machine) or c.secure_boot == "continue":
+        return {}
+    return {"stop": "Secure Boot must be disabled first: reboot, or choose Continue"}
 
 
 def check_install_type(c: Choices, machine: Machine, product: Product) -> Errors:
@@ -276,13 +293,15 @@ def disks_erased(c: Choices) -> list[str]:
 def to_config(c: Choices, machine: Machine) -> InstallConfig:
     """The InstallConfig the choices make; it carries their secrets (cfg.secrets)."""
     # an upgrade or a restore keeps the host's own settings (its keymap too)
+    # accepted only where the Secure Boot screen was shown: the answer file left on the host says so
+    secure = "continue" if c.secure_boot == "continue" and secureboot.enforcing(machine) else "stop"
     if c.action == "restore":
         return InstallConfig(mode=Mode.RESTORE, backup_disk=DiskRef(path="/dev/" + c.existing_disk),
-                             secrets=_secrets(c))
+                             secure_boot=secure, secrets=_secrets(c))
     if c.action == "upgrade":
         return InstallConfig(mode=Mode.UPGRADE, existing_installation=DiskRef(path="/dev/" + c.existing_disk),
-                             sources=[_source(c)], secrets=_secrets(c))
-    cfg = InstallConfig(keymap=c.keymap, sources=[_source(c)], secrets=_secrets(c))
+                             sources=[_source(c)], secure_boot=secure, secrets=_secrets(c))
+    cfg = InstallConfig(keymap=c.keymap, sources=[_source(c)], secure_boot=secure, secrets=_secrets(c))
     cfg.sr_type = SRType(c.sr_type)
     if c.raid_partner:
         cfg.raid = Raid(RAID_DEVICE, [DiskRef(path="/dev/" + d) for d in (c.primary_disk, c.raid_partner)])

@@ -3,13 +3,14 @@ InstallConfig the choices make (so a host name typed in is never summarised as "
 disk it erases and what that disk holds today by name (an installation and its version, its backup,
 a local SR, from holdings, as the installation-type screen knows them); where the local SR lives; and
 what an upgrade or a restore does to the installation and the backup on its disk (as the backup and
-restore steps do it). Pure: installer/ui/screens/summary.py shows the lines.
+restore steps do it); and that the host boots only once Secure Boot is disabled, when the operator
+accepted that. Pure: installer/ui/screens/summary.py shows the lines.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from . import eligibility, holdings, locations, offers, wizard
+from . import eligibility, holdings, locations, offers, secureboot, wizard
 from .config import DEFAULT_NTP_SERVERS, InstallConfig, IPv4Mode, IPv6Mode, NTPMode
 from .layout import NUMBERS
 from .machine import Disk, Machine
@@ -43,7 +44,18 @@ def lines(c: wizard.Choices, machine: Machine, product: Product) -> list[Line]:
         out = fresh(c, cfg, machine)
     if c.action != "restore":
         out.append(Line(f"Source: {source(cfg)}" + (" (verified)" if c.verify_source else "")))
-    return out
+    return out + secure_boot(cfg, machine)
+
+
+def secure_boot(cfg: InstallConfig, machine: Machine) -> list[Line]:
+    """What Secure Boot means for the host, when it means something (the plan says the same)."""
+    if secureboot.enforcing(machine) and cfg.secure_boot == "continue":
+        return [Line("SECURE BOOT IS ENABLED: the host will not boot until Secure Boot is disabled in the "
+                     "firmware setup (Security or Boot > Secure Boot > Disabled); you chose to continue.",
+                     alarm=True)]
+    if machine.boot_mode == "uefi" and machine.secure_boot_setup_mode:
+        return [Line("Secure Boot: the firmware is in Setup Mode and enforces nothing; keep it disabled.")]
+    return []
 
 
 # -- disks -----------------------------------------------------------------------------------------

@@ -44,7 +44,7 @@ CASES = [
      "expected one of: <primary-disk>, <guest-disk>, <guest-disks>, <raid>, <admin-interface>, "
      "<root-password>, <ssh-authorized-key>, <name-server>, <hostname>, <timezone>, <ntp>, "
      "<ntp-server>, <keymap>, <service>, <source>, <bootloader>, <network-backend>, "
-     "<existing-installation>, <script>, <driver-source>"),
+     "<existing-installation>, <script>, <driver-source>, <secure-boot>"),
     ("typo-attribute", doc('  <admin-interface name="eth0" prot="dhcp"/>\n'),
      "test.xml:6:32: error: unknown attribute 'prot' on <admin-interface> (did you mean 'proto'?); "
      "allowed attributes: name, hwaddr, proto, protov6, vlan"),

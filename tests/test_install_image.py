@@ -143,6 +143,7 @@ def test_bios_install_lays_out_xcpng_partitions_and_configures_the_host(built, t
         assert "multiboot2 /boot/xen-4.20" in open(os.path.join(m, "boot/grub/grub.cfg")).read()
         assert os.path.exists(os.path.join(m, "boot/grub/i386-pc/core.img"))
         assert os.path.lexists(os.path.join(etc, "systemd/system/multi-user.target.wants/xenhost-firstboot.service"))
+        assert os.path.lexists(os.path.join(etc, "systemd/system/multi-user.target.wants/xenhost-ready.service"))
         assert not [f for f in os.listdir(os.path.join(etc, "ssh")) if f.startswith("ssh_host_")]
         logs = os.path.join(m, "var/log/installer")
         saved = open(os.path.join(logs, "answerfile.xml")).read()

@@ -37,9 +37,10 @@ def test_mirror_comes_from_the_machines_apt_configuration(tmp_path):
         "Suites: bookworm-security\nComponents: main\n")
     (d / "other.list").write_text("deb [arch=amd64] https://vendor.test/apt stable main\n")
     m = mirror.derive(str(tmp_path))
-    assert m.sources() == ["deb http://mirror.test/debian trixie main",
-                           "deb http://mirror.test/debian trixie-updates main",
-                           "deb http://mirror.test/debian-security trixie-security main"]
+    # the host lists main only: the build adds non-free-firmware (microcode, NIC firmware) itself
+    assert m.sources() == ["deb http://mirror.test/debian trixie main non-free-firmware",
+                           "deb http://mirror.test/debian trixie-updates main non-free-firmware",
+                           "deb http://mirror.test/debian-security trixie-security main non-free-firmware"]
 
 
 def test_one_line_sources_work_too_and_no_archive_is_an_error(tmp_path):

@@ -10,11 +10,11 @@ LOCAL = '<source type="local"/>'
 
 
 def answerfile(key: str, hostname: str, network: str, source: str = LOCAL, extra: str = "",
-               password: str = "media-scenario-pw", disk: str = "vda") -> str:
-    """An install onto disk with an ext local SR; network is DHCP or STATIC, extra any further
-    elements (a guest disk, a hook, the keymap...)."""
+               password: str = "media-scenario-pw", disk: str = "vda", sr_type: str = "ext") -> str:
+    """An install onto disk with a local SR of sr_type (ext or lvm); network is DHCP or STATIC,
+    extra any further elements (a guest disk, a hook, the keymap...)."""
     return f"""<?xml version="1.0"?>
-<installation sr-type="ext">
+<installation sr-type="{sr_type}">
   <primary-disk>{disk}</primary-disk>
   {extra}
   <root-password>{password}</root-password>

@@ -1,8 +1,9 @@
-"""Fixtures shared by the vm-tests: the built ISO and PXE artifacts, an SSH key, an HTTP server and
-an NFS server on 127.0.0.1 for the guests. Helpers the scenarios call are in modules beside this
-one (harness, media, answers, vga, timings), imported by name: pytest puts this directory on the
-path (pyproject.toml). Never import from conftest: tests/ has a conftest.py too, and whichever of
-the two pytest loads last is the module named "conftest" for everyone.
+"""Fixtures shared by the vm-tests: the built installer environment and product tree, the ISO and
+PXE artifacts, an SSH key, an HTTP server and an NFS server on 127.0.0.1 for the guests. Helpers
+the scenarios call are in modules beside this one (harness, media, answers, vga, timings), imported
+by name: pytest puts this directory on the path (pyproject.toml). Never import from conftest:
+tests/ has a conftest.py too, and whichever of the two pytest loads last is the module named
+"conftest" for everyone.
 """
 from __future__ import annotations
 
@@ -41,6 +42,16 @@ def _build(what: str) -> str:
     res = subprocess.run(["/usr/bin/python3", "image/build.py", what], cwd=ROOT, capture_output=True, text=True)
     assert res.returncode == 0, res.stderr[-3000:]
     return cachelock.use(res.stdout.split()[-1])
+
+
+@pytest.fixture(scope="session")
+def built():
+    """The installer environment and the product tree (image/build.py all, found in its cache when
+    nothing changed), held in use for the session: no other build prunes them."""
+    res = subprocess.run(["/usr/bin/python3", "image/build.py", "all"], cwd=ROOT, capture_output=True, text=True)
+    assert res.returncode == 0, f"image build failed:\n{res.stderr[-3000:]}"
+    env, product = res.stdout.split()
+    return {"env": cachelock.use(env), "product": cachelock.use(product)}
 
 
 @pytest.fixture(scope="module")

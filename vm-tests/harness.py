@@ -17,6 +17,11 @@ from typing import Callable
 
 OVMF_CODE = "/usr/share/OVMF/OVMF_CODE_4M.fd"
 OVMF_VARS = "/usr/share/OVMF/OVMF_VARS_4M.fd"
+# firmware "uefi-secureboot": OVMF built with Secure Boot (its variable store is only writable from
+# SMM, hence smm=on and the secure flash) and a variable store with Microsoft's keys enrolled and
+# Secure Boot on, as PCs ship
+OVMF_SECBOOT_CODE = "/usr/share/OVMF/OVMF_CODE_4M.secboot.fd"
+OVMF_SECBOOT_VARS = "/usr/share/OVMF/OVMF_VARS_4M.ms.fd"
 ANSI = re.compile(rb"\x1b\[[0-9;?]*[A-Za-z]|\r")
 # A guest kernel that hit one of these will not reach any later line: fail at once, not at the timeout.
 KERNEL_CRASH = re.compile(r"^.*\] (?:BUG: |kernel BUG at |Oops: |Kernel panic - ).*$", re.M)
@@ -52,7 +57,7 @@ class VM:
     def __init__(self, name: str, disk: str, firmware: str, workdir: str, memory_mib: int = 2048,
                  cdrom: str | None = None, guestfwd: list[str] | None = None,
                  extra_disks: list[str] | None = None, netboot: tuple[str, str] | None = None,
-                 at_power_on: Callable[[VM], None] | None = None):
+                 at_power_on: Callable[[VM], None] | None = None, cpu: str = "qemu64,+svm"):
         self.name, self.disk, self.firmware = name, disk, firmware
         self.workdir = workdir
         self.serial_log = os.path.join(workdir, f"{name}-serial.log")
@@ -64,6 +69,7 @@ class VM:
         self.extra_disks = extra_disks or []   # vdb, vdc, ...
         self.netboot = netboot             # (TFTP directory, boot file): QEMU's own TFTP server, PXE first
         self.at_power_on = at_power_on     # what an operator does right after power-on (at the boot loader)
+        self.cpu = cpu                     # "+npt" too gives Xen HAP, for HVM/PVH guests (test_guests.py only)
         self.ssh_port = free_port()
         self.proc: subprocess.Popen | None = None
         self.started = 0.0
@@ -73,7 +79,7 @@ class VM:
         fwd = "".join(f",guestfwd=tcp:{g.split('=')[0]}-cmd:python3 {relay} {g.split('=')[1].replace(':', ' ')}"
                       for g in self.guestfwd)
         tftp = f",tftp={self.netboot[0]},bootfile={self.netboot[1]}" if self.netboot else ""
-        argv = ["qemu-system-x86_64", "-accel", "tcg", "-cpu", "qemu64,+svm", "-smp", "2",
+        argv = ["qemu-system-x86_64", "-accel", "tcg", "-cpu", self.cpu, "-smp", "2",
                 "-m", str(self.memory_mib), "-display", "none", "-monitor", "none",
                 "-chardev", f"socket,id=ser0,path={self.serial_sock},server=on,wait=off,logfile={self.serial_log}",
                 "-serial", "chardev:ser0", "-no-reboot",
@@ -92,11 +98,14 @@ class VM:
             argv += ["-device", "virtio-blk-pci,drive=disk0,bootindex=1"]
         if self.cdrom:
             argv += ["-drive", f"file={self.cdrom},media=cdrom,readonly=on", "-boot", "order=dc"]
-        if self.firmware == "uefi":
-            vars_copy = os.path.join(self.workdir, f"{self.name}-vars.fd")
-            shutil.copy(OVMF_VARS, vars_copy)
-            argv += ["-machine", "q35",
-                     "-drive", f"if=pflash,format=raw,readonly=on,file={OVMF_CODE}",
+        if self.firmware in ("uefi", "uefi-secureboot"):
+            secure = self.firmware == "uefi-secureboot"
+            code, template = (OVMF_SECBOOT_CODE, OVMF_SECBOOT_VARS) if secure else (OVMF_CODE, OVMF_VARS)
+            vars_copy = os.path.join(self.workdir, f"{self.name}-vars.fd")   # the guest writes it
+            shutil.copy(template, vars_copy)
+            argv += ["-machine", "q35,smm=on" if secure else "q35",
+                     *(["-global", "driver=cfi.pflash01,property=secure,value=on"] if secure else []),
+                     "-drive", f"if=pflash,format=raw,readonly=on,file={code}",
                      "-drive", f"if=pflash,format=raw,file={vars_copy}"]
         return argv
 
@@ -189,15 +198,19 @@ class VM:
             raise AssertionError(f"{self.name}: QEMU still running after {timeout:.0f} s; see "
                                  f"{self.serial_log}; last output:\n{self.console()[-1500:]}") from None
 
-    def ssh(self, key: str, command: str, timeout: float = 60) -> subprocess.CompletedProcess:
-        argv = ["ssh", "-i", key, "-p", str(self.ssh_port), "-o", "StrictHostKeyChecking=no",
+    def ssh_argv(self, key: str) -> list[str]:
+        """The ssh command line to the guest's root, the remote command left to append (for bytes
+        in or out; ssh() runs a command with text output)."""
+        return ["ssh", "-i", key, "-p", str(self.ssh_port), "-o", "StrictHostKeyChecking=no",
                 "-o", "UserKnownHostsFile=/dev/null", "-o", "BatchMode=yes", "-o", "ConnectTimeout=20",
-                "-o", "LogLevel=ERROR", "root@127.0.0.1", command]
-        return subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
+                "-o", "LogLevel=ERROR", "root@127.0.0.1"]
+
+    def ssh(self, key: str, command: str, timeout: float = 60) -> subprocess.CompletedProcess:
+        return subprocess.run(self.ssh_argv(key) + [command], capture_output=True, text=True, timeout=timeout)
 
     def ssh_ok(self, key: str, command: str, tries: int = 10) -> str:
-        """command's output; retried while SSH itself fails (255: sshd starts right after the
-        HOST READY line), and asserted to succeed."""
+        """command's output; retried while SSH itself fails (255: a host booted without waiting for
+        its HOST READY line may still be starting sshd), and asserted to succeed."""
         for _ in range(tries):
             r = self.ssh(key, command)
             if r.returncode != 255:

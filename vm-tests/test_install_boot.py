@@ -18,23 +18,12 @@ from harness import VM
 from media import ARTIFACTS, ROOT, record
 from vga import Screen, TextReader, console_setup_glyphs, kernel_glyphs, load_glyphs
 
-from installer import cachelock, passwd
+from installer import passwd
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="vm-tests need root (loop devices, mount namespaces)")
 
 PASSWORD = "vm-test-root-pw"
 BOOT_TIMEOUT = 900          # TCG: Xen + dom0 + first boot took ~100 s here; leave room for a busy CI
-
-
-@pytest.fixture(scope="session")
-def built():
-    """The installer environment and the product tree, built (or found in the cache)."""
-    res = subprocess.run(["/usr/bin/python3", "image/build.py", "all"],
-                         cwd=ROOT, capture_output=True, text=True)
-    assert res.returncode == 0, f"image build failed:\n{res.stderr[-3000:]}"
-    env, product = res.stdout.split()
-    # held in use for the session: no other build prunes them
-    return {"env": cachelock.use(env), "product": cachelock.use(product)}
 
 
 @pytest.fixture(scope="session")

@@ -103,7 +103,7 @@ LOADERS = {
     ("bios", "pxelinux"): (["pxelinux.0", "ldlinux.c32", "vmlinuz", "initrd.img"], "pxelinux.cfg/default",
                            "pxelinux.0", "PXELINUX", "pxelinux.cfg-01-MAC", f"tftp/pxelinux.cfg/01-{MAC}"),
     # the per-host config boots at once: no menu drawn, but GRUB puts BOOT_IMAGE= first
-    ("uefi", "grub"): (["vmlinuz", "initrd.img"], "grub/grub.cfg", "grub/x86_64-efi/core.efi",
+    ("uefi", "grub"): (["vmlinuz", "initrd.img"], "grub/grub.cfg", "grub/shimx64.efi",
                        "Command line: BOOT_IMAGE=/vmlinuz boot=live", "grub.cfg-01-MAC", f"tftp/grub/grub.cfg-01-{MAC}"),
     # kernel and initrd over HTTP; SeaBIOS shows iPXE's banner on VGA only, but only the iPXE
     # script puts initrd= first on the kernel's command line
@@ -121,8 +121,8 @@ def tftp_tree(pxe: str, tftp, loader: str) -> tuple[str, str]:
     files, config, bootfile = LOADERS[("uefi" if loader == "grub" else "bios", loader)][:3]
     served(pxe, tftp, files)
     render(pxe, config, str(tftp / config))
-    if loader == "grub":
-        served(os.path.join(pxe, "grub"), tftp / "grub", ["x86_64-efi", "i386-pc", "fonts"])
+    if loader == "grub":   # shim, signed GRUB (UEFI), i386-pc (BIOS): all but the config rendered above
+        served(os.path.join(pxe, "grub"), tftp / "grub", sorted(set(os.listdir(os.path.join(pxe, "grub"))) - {"grub.cfg"}))
     return str(tftp), bootfile
 
 
@@ -226,7 +226,7 @@ def standin_disk(firmware: str, tmp_path) -> str:
 FALLTHROUGH = {   # (firmware, loader): DHCP boot file (the TFTP tree as in scenario 3)
     ("bios", "pxelinux"): "pxelinux.0",
     ("bios", "grub"): "grub/i386-pc/core.0",
-    ("uefi", "grub"): "grub/x86_64-efi/core.efi",
+    ("uefi", "grub"): "grub/shimx64.efi",      # Debian's signed shim, then its signed GRUB
     ("bios", "ipxe"): "xenhost.ipxe",
 }
 

@@ -10,7 +10,7 @@ import os
 import subprocess
 import sys
 
-from . import mirror, signing
+from . import firmware, mirror, signing
 from .common import CACHE, IMAGE_DIR, XZ_INITRD, module_excludes, cached, digest, finished, mmdebstrap, need_tools, read_list, run, say
 
 SRC = os.path.join(IMAGE_DIR, "installer-env")
@@ -22,7 +22,8 @@ EXCLUDES = ("/usr/share/locale/*", *module_excludes("drivers/gpu", "drivers/infi
 
 def key() -> str:
     parts = [open(os.path.join(SRC, name), "rb").read() for name in INPUTS]
-    parts += [signing.public_key(), "\n".join(mirror.derive().sources()), repr(EXCLUDES), XZ_INITRD]
+    parts += [signing.public_key(), "\n".join(mirror.derive().sources()), repr(EXCLUDES), XZ_INITRD,
+              repr(firmware.packages()), firmware.dpkg_filter()]
     with open(__file__, "rb") as f:
         parts.append(f.read())
     return digest(parts)
@@ -42,15 +43,19 @@ def build(force: bool = False) -> str:
     run([sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--require-hashes",
          "--only-binary", ":all:", "-d", wheels, "-r", os.path.join(SRC, "requirements.txt")])
     tmp = root + ".tmp"
-    mmdebstrap(read_list(os.path.join(SRC, "packages.txt")),
+    add_filter, drop_filter = firmware.hooks()
+    # the firmware set too: the installer needs its network (answer files, trees, fetch=), and the
+    # initrd gets the firmware of the NIC drivers it holds
+    mmdebstrap(read_list(os.path.join(SRC, "packages.txt")) + firmware.packages(),
                ['mkdir -p "$1/usr/share/xenhost/keys" "$1/opt/xenhost" "$1/run/install/media" '
                 '"$1/run/install/out"',
                 f"upload {signing.PUBLIC} /{KEY_IN_ENV}",
                 f"upload {os.path.join(SRC, 'lvm-noudev.conf')} /etc/lvm/lvm-noudev.conf",
                 # sshd runs only for sshpassword=, with keys made on the machine (installer/debugssh.py)
-                'chroot "$1" systemctl disable ssh.service && rm -f "$1"/etc/ssh/ssh_host_*'],
+                'chroot "$1" systemctl disable ssh.service && rm -f "$1"/etc/ssh/ssh_host_*',
+                drop_filter],
                tmp, mirror.derive().sources(), dpkg_excludes=EXCLUDES,
-               essential_hooks=(XZ_INITRD,))
+               essential_hooks=(XZ_INITRD, add_filter))
     # blivet: pure Python wheel, verified by hash above, unpacked into Debian's shared dist-packages
     run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-index", "--no-compile",
          "--find-links", wheels, "--require-hashes", "--target",

@@ -11,6 +11,9 @@ import re
 from dataclasses import dataclass
 
 SUITE = "trixie"
+# non-free-firmware: CPU microcode and the NIC/storage firmware (image/firmware.txt); the sources are
+# inputs of the env and product build keys, so this choice is one too
+COMPONENTS = "main non-free-firmware"
 
 
 @dataclass(frozen=True)
@@ -20,9 +23,9 @@ class Mirror:
 
     def sources(self) -> list[str]:
         """One-line apt sources for mmdebstrap (main archive, updates, security)."""
-        out = [f"deb {self.archive} {SUITE} main", f"deb {self.archive} {SUITE}-updates main"]
+        out = [f"deb {self.archive} {SUITE} {COMPONENTS}", f"deb {self.archive} {SUITE}-updates {COMPONENTS}"]
         if self.security:
-            out.append(f"deb {self.security} {SUITE}-security main")
+            out.append(f"deb {self.security} {SUITE}-security {COMPONENTS}")
         return out
 
 

@@ -17,7 +17,7 @@ import os
 import shutil
 import subprocess
 
-from . import mirror, signing
+from . import firmware, mirror, signing
 from .common import (IMAGE_DIR, PROJECT_DIR, XZ_INITRD, cached, digest, file_sha256, finished, mmdebstrap,
                      module_excludes, need_tools, read_list, run, say, tree_bytes)
 from installer.product import DEFAULT as PRODUCT
@@ -31,13 +31,22 @@ EULA = os.path.join(PROJECT_DIR, "installer", "data", "EULA")
 
 
 # dom0 speaks English (as XCP-ng's does): message catalogues would be a tenth of the image;
-# GRUB boots xen.gz by multiboot2 in both firmware modes, so xen.efi (29 MB) is not needed
-EXCLUDES = ("/usr/share/locale/*", "/boot/xen-*.efi", *module_excludes())
+# GRUB boots xen.gz by multiboot2 in both firmware modes, so xen.efi (29 MB) is not needed;
+# libxl loads OVMF for UEFI guests from /usr/share/ovmf/OVMF.fd only: the QEMU pflash variants, their
+# descriptors and the test keys (12 MB) are not needed
+EXCLUDES = ("/usr/share/locale/*", "/boot/xen-*.efi", *module_excludes(), "/usr/share/OVMF/*",
+            "/usr/share/ovmf/PkKek-1-snakeoil.*", "/usr/share/qemu/firmware/*-edk2-*.json")
+# zstd at its strongest with 1 MiB blocks: 4 % smaller than the defaults (the microcode and the
+# compressed modules and initrd hardly shrink), and unpacked as fast by laydown
+SQUASHFS = ("-comp", "zstd", "-Xcompression-level", "19", "-b", "1M")
+# the microcode defaults in the overlay (early cpio for every CPU vendor, whatever CPU builds the
+# image) are conffiles of their packages: written after them, so the initrd is made once more
+MICROCODE_INITRD = 'chroot "$1" update-initramfs -u -k all'
 
 
 def key() -> str:
     parts = tree_bytes(SRC) + [open(EULA).read(), signing.public_key(), "\n".join(mirror.derive().sources()), repr(PRODUCT),
-                               repr(EXCLUDES), XZ_INITRD]
+                               repr(EXCLUDES), XZ_INITRD, repr(firmware.packages()), firmware.dpkg_filter()]
     with open(__file__, "rb") as f:
         parts.append(f.read())
     return digest(parts)
@@ -53,7 +62,7 @@ def build(force: bool = False) -> str:
     os.makedirs(os.path.join(tree, "images"))
     os.makedirs(debs)
     _root(rootfs, debs)
-    run(["mksquashfs", rootfs, os.path.join(tree, "images/root.squashfs"), "-comp", "zstd",
+    run(["mksquashfs", rootfs, os.path.join(tree, "images/root.squashfs"), *SQUASHFS,
          "-noappend", "-no-progress", "-quiet"])
     shutil.rmtree(rootfs)
     _pool(os.path.join(tree, "pool"), debs)
@@ -66,9 +75,11 @@ def build(force: bool = False) -> str:
 def _root(rootfs: str, debs: str) -> None:
     pool = " ".join(read_list(os.path.join(SRC, "pool-packages.txt")))
     overlay = os.path.join(SRC, "overlay")
+    add_filter, drop_filter = firmware.hooks()
     hooks = [
         f'copy-in {overlay}/etc {overlay}/usr /',
         'chroot "$1" systemctl enable xenhost-firstboot.service',
+        MICROCODE_INITRD,
         # the pool: what the extra packages need beyond the root image, resolved against it
         'rm -f "$1"/var/cache/apt/archives/*.deb',
         f'chroot "$1" apt-get -y -q --download-only install {pool}',
@@ -76,9 +87,10 @@ def _root(rootfs: str, debs: str) -> None:
         # per-host identity is made by the installer or at first boot, never shipped
         'rm -f "$1"/etc/ssh/ssh_host_* "$1"/etc/hostname',
         ': > "$1/etc/machine-id"; rm -f "$1/var/lib/dbus/machine-id"',
+        drop_filter,
     ]
-    mmdebstrap(read_list(os.path.join(SRC, "packages.txt")), hooks, rootfs, mirror.derive().sources(),
-               dpkg_excludes=EXCLUDES, essential_hooks=(XZ_INITRD,))
+    mmdebstrap(read_list(os.path.join(SRC, "packages.txt")) + firmware.packages(), hooks, rootfs,
+               mirror.derive().sources(), dpkg_excludes=EXCLUDES, essential_hooks=(XZ_INITRD, add_filter))
 
 
 def _pool(pool: str, debs: str) -> None:

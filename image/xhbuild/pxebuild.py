@@ -3,8 +3,10 @@ and HTTP (the live squashfs, the product tree), with sample boot configs for pxe
 (BIOS and UEFI network boot) and iPXE.
 
   pxelinux.0 ldlinux.c32 pxelinux.cfg/default     BIOS PXE with pxelinux (DHCP boot file pxelinux.0)
-  grub/i386-pc/core.0 grub/x86_64-efi/core.efi    GRUB network boot (boot file per firmware kind)
-  grub/grub.cfg
+  grub/shimx64.efi grub/grubx64.efi grub/mmx64.efi  UEFI network boot, Secure Boot or not (boot file
+                                                  grub/shimx64.efi: Debian's signed shim and GRUB)
+  grub/i386-pc/core.0                             GRUB network boot on BIOS (boot file)
+  grub/grub.cfg                                   both GRUBs' menu
   xenhost.ipxe                                    iPXE script (chain http://SERVER/xenhost/xenhost.ipxe)
   per-host/                                       one host's unattended install (see below)
   vmlinuz initrd.img filesystem.squashfs          the live installer system
@@ -23,7 +25,7 @@ from __future__ import annotations
 import os
 import shutil
 
-from . import livebuild, productbuild
+from . import livebuild, productbuild, signedboot
 from .common import cached, digest, finished, run, say
 from installer.product import DEFAULT as PRODUCT
 
@@ -92,30 +94,48 @@ def _grub_entry(title: str, extra: str, entry_id: str) -> list[str]:
             f"\tlinux /vmlinuz {_args(extra, BOOTIF['grub'])}", "\tinitrd /initrd.img", "}", ""]
 
 
-def grub_cfg() -> str:
+_MAC_BYTE = "([0-9a-f][0-9a-f])"
+_HOST_CFG = '"$prefix/grub.cfg-01-$m1-$m2-$m3-$m4-$m5-$m6"'
+PER_HOST_LOOKUP = [   # GRUB spells the MAC with colons, the file name with hyphens
+    "# This host's own grub.cfg-01-<mac>, when the boot server has one: GRUB 2.06's core images read",
+    "# it instead of this file by themselves, Debian's signed GRUB (UEFI) reads only this file.",
+    "# ([ -s ] opens the file: [ -e ] lists a directory, which TFTP cannot, and is never true there)",
+    f"if regexp {' '.join(f'--set={i}:m{i}' for i in range(1, 7))} '^{':'.join([_MAC_BYTE] * 6)}$' "
+    '"$net_default_mac"; then',
+    f"\tif [ -s {_HOST_CFG} ]; then", f"\t\tconfigfile {_HOST_CFG}", "\tfi", "fi", ""]
+
+
+def _local_entries(title: str) -> dict[str, list[str]]:
+    """The local-disk entry on each platform (GRUB's names: efi, pc)."""
+    return {
+        # GRUB's exit returns EFI_SUCCESS, on which OVMF (EDK2) shows its boot menu instead of
+        # trying the next boot option: start the disk's own boot loader, by its removable path
+        "efi": [f'menuentry "{title}" --id {LOCAL[0]} {{',
+                "\tinsmod part_gpt", "\tinsmod part_msdos", "\tinsmod fat",   # not loaded on demand
+                "\tif search --no-floppy --file --set=root /EFI/BOOT/BOOTX64.EFI; then",
+                "\t\tchainloader /EFI/BOOT/BOOTX64.EFI",
+                "\telse",
+                "\t\techo \"no EFI/BOOT/BOOTX64.EFI on any disk: back to the firmware\"",
+                "\t\texit",
+                "\tfi",
+                "}"],
+        # on BIOS, GRUB's exit reboots (into network boot again): chain the first disk's MBR
+        "pc": [f'menuentry "{title}" --id {LOCAL[0]} {{',
+               "\tinsmod biosdisk", "\tset root=(hd0)", "\tchainloader +1", "}"],
+    }
+
+
+def grub_cfg(platform: str | None = None) -> str:
+    """grub/grub.cfg; with platform ("efi" or "pc") only what GRUB runs there, which is what must
+    be built into Debian's signed GRUB (signedboot.check_grub)."""
     p = PRODUCT
-    title = f"{p.brand} {p.version}: {LOCAL[1]}"
-    out = ["set timeout=5", f"set default={LOCAL[0]}", *_GRUB_HEAD,
+    local = _local_entries(f"{p.brand} {p.version}: {LOCAL[1]}")
+    out = ["set timeout=5", f"set default={LOCAL[0]}", *_GRUB_HEAD, *PER_HOST_LOOKUP,
            "# A machine that falls through to network boot must keep its data: the default boots the",
-           "# local disk. One host installs unattended when it has its own grub.cfg-01-<mac>, which",
-           "# GRUB reads instead of this file (per-host/grub.cfg-01-MAC, docs/media.md).",
-           'if [ "$grub_platform" = efi ]; then',
-           # GRUB's exit returns EFI_SUCCESS, on which OVMF (EDK2) shows its boot menu instead of
-           # trying the next boot option: start the disk's own boot loader, by its removable path
-           f'menuentry "{title}" --id {LOCAL[0]} {{',
-           "\tinsmod part_gpt", "\tinsmod part_msdos", "\tinsmod fat",   # not loaded on demand
-           "\tif search --no-floppy --file --set=root /EFI/BOOT/BOOTX64.EFI; then",
-           "\t\tchainloader /EFI/BOOT/BOOTX64.EFI",
-           "\telse",
-           "\t\techo \"no EFI/BOOT/BOOTX64.EFI on any disk: back to the firmware\"",
-           "\t\texit",
-           "\tfi",
-           "}",
-           "else",
-           # on BIOS, GRUB's exit reboots (into network boot again): chain the first disk's MBR
-           f'menuentry "{title}" --id {LOCAL[0]} {{',
-           "\tinsmod biosdisk", "\tset root=(hd0)", "\tchainloader +1", "}",
-           "fi", ""]
+           "# local disk. One host installs unattended when it has its own grub.cfg-01-<mac>, run",
+           "# instead of this menu (per-host/grub.cfg-01-MAC, docs/media.md).",
+           *(local[platform] if platform else
+             ['if [ "$grub_platform" = efi ]; then', *local["efi"], "else", *local["pc"], "fi"]), ""]
     for label, title, extra in ENTRIES:
         out += _grub_entry(title, extra, label)
     return "\n".join(out)
@@ -193,8 +213,9 @@ README = """{brand} {version} network installer
 ==========================================
 
 Serve this directory twice:
-  - over TFTP (the DHCP server's boot file: pxelinux.0 for BIOS PXE; grub/i386-pc/core.0 or
-    grub/x86_64-efi/core.efi for GRUB network boot on BIOS or UEFI; or chain xenhost.ipxe from iPXE);
+  - over TFTP (the DHCP server's boot file: pxelinux.0 for BIOS PXE; grub/i386-pc/core.0 for GRUB
+    network boot on BIOS; grub/shimx64.efi on UEFI, Secure Boot or not: Debian's signed shim, which
+    starts grub/grubx64.efi, Debian's signed GRUB; or chain xenhost.ipxe from iPXE);
   - over HTTP at http://SERVER/xenhost/ (live-boot fetches filesystem.squashfs from there, the
     installer fetches the answer file, and <source type="url">http://SERVER/xenhost/tree</source>
     points at the product tree in tree/).
@@ -232,19 +253,23 @@ def _texts() -> dict[str, str]:
 def build(force: bool = False) -> str:
     live = livebuild.build()
     tree = productbuild.build()
+    efi = signedboot.build()
     texts = _texts()
-    inputs = [live, tree] + [part for item in sorted(texts.items()) for part in item]
+    inputs = [live, tree, efi] + [part for item in sorted(texts.items()) for part in item]
     for path in PXELINUX:
         if not os.path.exists(path):
             raise SystemExit(f"missing {path}: install the Debian packages pxelinux syslinux-common")
         with open(path, "rb") as f:
             inputs.append(f.read())
-    with open(__file__, "rb") as f:
-        inputs.append(f.read())
+    for module in (__file__, signedboot.__file__):
+        with open(module, "rb") as f:
+            inputs.append(f.read())
     k = digest(inputs)
     base, out, done = cached("pxe", k, "pxe", "PXE artifacts", force)
     if done:
         return out
+    signedboot.check_grub(efi, "grubnetx64.efi", {"grub/grub.cfg": grub_cfg("efi"),
+                                                  "per-host/grub.cfg-01-MAC": grub_host_cfg()})
     os.makedirs(os.path.join(out, "pxelinux.cfg"))
     os.makedirs(os.path.join(out, "per-host"))
     for name in livebuild.FILES:
@@ -252,7 +277,10 @@ def build(force: bool = False) -> str:
     shutil.copytree(tree, os.path.join(out, "tree"), copy_function=os.link)
     for path in PXELINUX:
         shutil.copy(path, out)
-    run(["grub-mknetdir", f"--net-directory={out}", "--subdir=grub"])
+    # GRUB on BIOS: this machine's GRUB with its modules; on UEFI: Debian's signed shim and GRUB
+    run(["grub-mknetdir", f"--net-directory={out}", "--subdir=grub", "--directory=/usr/lib/grub/i386-pc"])
+    for dest, name in signedboot.NET.items():
+        shutil.copy(os.path.join(efi, name), os.path.join(out, dest))
     for rel, text in texts.items():
         with open(os.path.join(out, rel), "w") as f:
             f.write(text)

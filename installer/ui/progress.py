@@ -5,6 +5,7 @@ import time
 
 import urwid
 
+from .. import secureboot
 from ..config import Mode
 from .widgets import blank, buttons as button_row, margin, text
 
@@ -121,7 +122,9 @@ class DoneScreen:
         elif outcome.success:
             self.title = "Installation complete"
             body = [text(_done_what(app.config)), blank(),
-                    text("Remove the installation media, then reboot into the new host."), blank(),
+                    text("Remove the installation media, then reboot into the new host."
+                         + (" " + secureboot.REMINDER if secureboot.accepted(app.session.machine, app.config)
+                            else "")), blank(),
                     text(f"The choices made here are saved on the host as an answer file: "
                          f"{backend.saved_answerfile}")]
         else:

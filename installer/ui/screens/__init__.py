@@ -11,6 +11,7 @@ from .ntp import NtpScreen
 from .password import PasswordScreen
 from .primary_disk import PrimaryDiskScreen
 from .raid import RaidScreen
+from .secure_boot import SecureBootScreen
 from .source import SourceScreen
 from .sr_type import SRTypeScreen
 from .summary import SummaryScreen
@@ -19,6 +20,6 @@ from .verify import VerifyScreen
 from .welcome import WelcomeScreen
 
 SCREENS = {cls.name: cls for cls in (
-    KeymapScreen, WelcomeScreen, EulaScreen, HardwareScreen, InstallTypeScreen, PrimaryDiskScreen,
-    RaidScreen, GuestDisksScreen, SRTypeScreen, PasswordScreen, NicScreen, NetworkScreen,
+    KeymapScreen, WelcomeScreen, SecureBootScreen, EulaScreen, HardwareScreen, InstallTypeScreen,
+    PrimaryDiskScreen, RaidScreen, GuestDisksScreen, SRTypeScreen, PasswordScreen, NicScreen, NetworkScreen,
     HostnameDnsScreen, TimezoneScreen, NtpScreen, SourceScreen, VerifyScreen, SummaryScreen)}
