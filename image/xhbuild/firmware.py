@@ -51,9 +51,13 @@ def dpkg_filter(path: str | None = None) -> str:
     """dpkg path filters (the last matching one wins): nothing under /usr/lib/firmware, except the
     kept globs, without the dropped ones."""
     entries = load(path)
+    kept = [*MICROCODE, *(g for fw in entries for g in fw.keep)]
+    # dpkg makes no directory that an exclude matched, even for an included file inside it: each
+    # kept glob's parent directories are included by name (intel, intel/ice, intel/ice/ddp)
+    parents = sorted({"/".join(g.split("/")[:i]) for g in kept for i in range(1, g.count("/") + 1)})
     lines = [f"path-exclude={FIRMWARE_DIR}/*"]
-    lines += [f"path-include={FIRMWARE_DIR}/{g}" for g in MICROCODE]
-    lines += [f"path-include={FIRMWARE_DIR}/{g}" for fw in entries for g in fw.keep]
+    lines += [f"path-include={FIRMWARE_DIR}/{d}" for d in parents]
+    lines += [f"path-include={FIRMWARE_DIR}/{g}" for g in kept]
     lines += [f"path-exclude={FIRMWARE_DIR}/{g}" for fw in entries for g in fw.drop]
     return "\n".join(lines) + "\n"
 
