@@ -44,7 +44,8 @@ class Dom0:
         return r.stdout
 
     def xl_info(self) -> dict[str, str]:
-        return dict(re.findall(r"^(\w+)\s*:\s*(.*)$", self.ok("xl info"), re.M))
+        # [ \t], not \s: an empty value must not take the next line (and hide its key)
+        return dict(re.findall(r"^(\w+)[ \t]*:[ \t]*(.*)$", self.ok("xl info"), re.M))
 
     def domid(self, name: str) -> int | None:
         r = self.run(f"xl domid {shlex.quote(name)}")
