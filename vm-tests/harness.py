@@ -88,8 +88,12 @@ class VM:
                   ("-drive", f"file={self.disk},format=raw,if=virtio")),
                 *[a for d in self.extra_disks for a in ("-drive", f"file={d},format=raw,if=virtio")],
                 "-netdev", f"user,id=net0,restrict=on,hostfwd=tcp:127.0.0.1:{self.ssh_port}-:22{fwd}{tftp}",
-                # network boot first (SeaBIOS and OVMF both honour bootindex)
-                "-device", "virtio-net-pci,netdev=net0" + (",bootindex=0" if self.netboot else "")]
+                # network boot first (SeaBIOS and OVMF both honour bootindex); on UEFI through the
+                # firmware's own network stack, as a server's: shim fetching GRUB through the PXE
+                # protocol of QEMU's iPXE ROM gets a 4 MiB buffer for a 2.3 MB file and refuses it
+                # ("Malformed binary after Attribute Certificate Table")
+                "-device", "virtio-net-pci,netdev=net0" + (",bootindex=0" if self.netboot else "")
+                + (",romfile=" if self.netboot and self.firmware.startswith("uefi") else "")]
         if self.netboot:
             # then the disk, as on a machine set to boot from the network first: OVMF connects only
             # the devices in QEMU's boot order, so a disk without a bootindex is not there for a
