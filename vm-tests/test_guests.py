@@ -50,7 +50,7 @@ XEN = "/usr/lib/xen-4.20"
 # the paths compiled into libxenlight
 HVM_FILES = ("/usr/libexec/xen-qemu-system-i386", f"{XEN}/boot/hvmloader", "/usr/share/seabios/bios-256k.bin",
              "/usr/share/ovmf/OVMF.fd")
-HOSTS = [("bios", "lvm")]
+HOSTS = [("bios", "lvm"), ("uefi", "ext")]     # the issue: a BIOS and a UEFI host; both SR kinds
 HAP_LINES = re.compile(r"^\(XEN\) .*(?:HVM:|HAP|SVM|Nested Page|[Ss]hadow).*$", re.M)
 # power button to QEMU's exit with a guest running: the guests' wait (XENDOMAINS_STOP_MAXWAIT, 60 s
 # in the product) plus an idle host's shutdown (16 s in QEMU), with room for TCG on a busy machine
