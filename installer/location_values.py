@@ -36,8 +36,7 @@ def nfs_location(text: str) -> str:
     if scheme and scheme.group(1).lower() != "nfs":
         raise ValueError(f"an NFS location is server:/path or nfs://server/path, not a "
                          f"{scheme.group(1)}:// URL ({shown!r})")
-    word = re.match(r"([A-Za-z]+):/(?!/)", value)
-    if word and word.group(1).lower() in locations.URL_WORDS:
+    if locations.mistyped_scheme(value):
         raise ValueError(f"an NFS location is server:/path or nfs://server/path, not a URL ({shown!r})")
     if scheme:
         server, slash, path = value[len("nfs://"):].partition("/")

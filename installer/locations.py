@@ -27,6 +27,13 @@ _NFS_SHORT = re.compile(r"[^\s/:@]+:/")
 URL_WORDS = ("http", "https", "ftp", "ftps", "sftp", "tftp", "file", "nfs", "smb", "cifs")
 
 
+def mistyped_scheme(location: str) -> str | None:
+    """The scheme word of "http:/host/tree" (one slash: a mistyped URL, never an NFS server named
+    http), as written; None for anything else."""
+    m = re.match(r"([A-Za-z]+):/(?!/)", location)
+    return m.group(1) if m and m.group(1).lower() in URL_WORDS else None
+
+
 class FetchError(InstallerError):
     def __init__(self, message: str, transient: bool = False):
         super().__init__(message)
@@ -180,8 +187,8 @@ def parse(location: str, schemes: tuple[str, ...] = SCHEMES) -> Location:
     m = _SCHEME.match(location)
     if not m:
         if "nfs" in schemes and _NFS_SHORT.match(location):
-            word = location.split(":", 1)[0]
-            if word.lower() in URL_WORDS:
+            word = mistyped_scheme(location)
+            if word:
                 raise bad(f"it is a mistyped URL ({word}:// has two slashes), not the NFS server {word!r}")
             return _nfs(location, where, bad)
         raise bad("a URL starts with " + ", ".join(s + "://" for s in schemes))
