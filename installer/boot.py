@@ -2,7 +2,10 @@
 
 Progress goes to every console on the boot line (console=tty0 console=ttyS0 ...). Disks are only
 ever wiped when the boot line names an answer file: a medium booted by accident just waits. The
-unit names the media's product tree in $XENHOST_TREE, read here once and passed down.
+unit names the media's product tree in $XENHOST_TREE, read here once and passed down. A failed
+unattended install that is to reboot (atexit=reboot, the default) first keeps its reason on every
+console for FAILURE_WAIT seconds, counting down: the log in /run goes with the reboot, and a machine
+that network boots into the same install again would otherwise loop without anyone seeing why.
 """
 from __future__ import annotations
 
@@ -10,12 +13,16 @@ import datetime
 import io
 import logging
 import os
+import select
 import subprocess
 import sys
 import tarfile
+import termios
 import traceback
+import tty
 
 from . import cmdline, debugssh, fetch, keyboard, netup, runner, session
+from .config import AtExit
 from .errors import ConfigError, InstallerError, PlanError
 from .hookrunner import run_hook
 from .plan import make_plan
@@ -27,6 +34,7 @@ from .values import TERMINAL
 RUN = "/run/install"
 LOG = f"{RUN}/installer.log"
 EVENTS = f"{RUN}/events.jsonl"
+FAILURE_WAIT = 60       # seconds a failed install's reason stays on the consoles before atexit=reboot
 
 
 class Consoles(io.TextIOBase):
@@ -46,13 +54,70 @@ class Consoles(io.TextIOBase):
             sys.stderr.flush()
         except OSError:
             pass
+        self.terminals(text)
+        return len(text)
+
+    def terminals(self, text: str) -> None:
+        """The terminals only (a countdown rewritten in place has no business in the journal)."""
         for name in self.names:
             try:
-                with open(f"/dev/{name}", "w") as tty:
-                    tty.write(text.replace("\n", "\r\n"))
+                with open(f"/dev/{name}", "w") as term:
+                    term.write(text.replace("\n", "\r\n"))
             except OSError:
                 pass
-        return len(text)
+
+
+class Keys:
+    """A key pressed on any of the consoles, while in use (a with block): each terminal is read a key
+    at a time without echo, what was typed before is dropped, and its settings are put back after.
+    A console that cannot be opened or set up is not read (the countdown still ends)."""
+
+    def __init__(self, names: list[str]):
+        self.paths = [f"/dev/{n}" for n in names]
+        self.open: list[tuple[int, list]] = []
+        self.quiet: set[int] = set()        # hung up (end of file) or failing: no key can come from it
+
+    def __enter__(self) -> "Keys":
+        for path in self.paths:
+            try:
+                fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY)
+            except OSError:
+                continue
+            try:
+                saved = termios.tcgetattr(fd)
+                tty.setcbreak(fd)
+                termios.tcflush(fd, termios.TCIFLUSH)
+            except (termios.error, OSError):
+                os.close(fd)
+                continue
+            self.open.append((fd, saved))
+        return self
+
+    def pressed(self, seconds: float) -> bool:
+        """Wait up to seconds; True as soon as a key is pressed on one of them."""
+        listening = [fd for fd, _ in self.open if fd not in self.quiet]
+        ready, _, _ = select.select(listening, [], [], seconds)
+        key = False
+        for fd in ready:
+            try:
+                data = os.read(fd, 64)
+            except BlockingIOError:
+                continue
+            except OSError:
+                data = b""
+            key = key or bool(data)
+            if not data:
+                self.quiet.add(fd)
+        return key
+
+    def __exit__(self, *exc) -> None:
+        for fd, saved in self.open:
+            try:
+                termios.tcsetattr(fd, termios.TCSADRAIN, saved)
+            except (termios.error, OSError):
+                pass
+            os.close(fd)
+        self.open, self.quiet = [], set()
 
 
 def network_up(opts, say) -> None:
@@ -157,6 +222,7 @@ def unattended(opts, out, say, tree: str | None) -> int:
     answer file's scripts if the engine never ran, and in a support bundle."""
     extra: dict[str, str] = {}      # what the support bundle holds besides the log and events
     cfg = None
+    reason = ""                     # why it failed, in one line: the countdown and the report hook
     try:
         if opts.needs_network:
             network_up(opts, say)
@@ -168,21 +234,27 @@ def unattended(opts, out, say, tree: str | None) -> int:
             say("INSTALLATION COMPLETE")
             at_exit(cfg.at_exit.value, say)
             return 0
-        say(f"INSTALLATION FAILED in step {outcome.failed_step}: {outcome.message}")
+        reason = f"step {outcome.failed_step}: {outcome.message}"        # as the engine tells its hooks
+        say(f"INSTALLATION FAILED in {reason}")
     except ConfigError as exc:
         for d in exc.diagnostics:
             say(str(d))
+            logging.getLogger("installer.boot").error("%s", d)
+        reason = "the answer file is invalid; no disk was touched: " + "; ".join(map(str, exc.diagnostics))
         say("INSTALLATION FAILED: the answer file is invalid; no disk was touched")
     except PlanError as exc:
         for p in exc.problems:
             say(f"plan error: {p}")
             logging.getLogger("installer.boot").error("plan error: %s", p)
+        reason = "the install cannot be planned on this machine; no disk was touched: " + "; ".join(exc.problems)
         say("INSTALLATION FAILED: the install cannot be planned on this machine; no disk was touched")
-        failed_before_engine(cfg, say)
+        failed_before_engine(cfg, say, reason)
     except InstallerError as exc:
+        reason = str(exc)
         say(f"INSTALLATION FAILED: {exc}")
-        failed_before_engine(cfg, say)
-    return failed(opts, say, extra)
+        logging.getLogger("installer.boot").error("INSTALLATION FAILED: %s", exc)
+        failed_before_engine(cfg, say, reason)
+    return failed(opts, out, say, extra, reason)
 
 
 def read_answerfile(opts, say, extra: dict[str, str]):
@@ -207,23 +279,43 @@ def plan_install(cfg, extra: dict[str, str]):
     return plan, extra["plan.txt"]
 
 
-def failed(opts, say, extra: dict[str, str]) -> int:
-    """After a failure: the support bundle, then the boot line's atexit= action."""
+def failed(opts, out: Consoles, say, extra: dict[str, str], reason: str) -> int:
+    """After a failure: the support bundle, the reason held on the consoles before a reboot, then
+    the boot line's atexit= action."""
     bundle = support_bundle(extra)
     say(f"logs: {LOG}, events: {EVENTS}, support bundle: {bundle}")
+    if opts.atexit == AtExit.REBOOT:
+        hold_before_reboot(out, say, reason)
     at_exit(opts.atexit.value, say)
     return 1
 
 
-def failed_before_engine(cfg, say) -> None:
+def hold_before_reboot(out: Consoles, say, reason: str, seconds: int = FAILURE_WAIT) -> None:
+    """The reason last on every console (the progress above it scrolls away), a countdown rewritten
+    in place each second, and a key on a console to reboot at once."""
+    say(f"INSTALLATION FAILED: {reason}")
+    say(f"the log in {RUN} is lost when the machine restarts; atexit=shell or atexit=poweroff on the "
+        "boot line stop here instead")
+    say(f"rebooting in {seconds} s: press a key on this console to reboot now")
+    with Keys(out.names) as keys:
+        for left in range(seconds, 0, -1):
+            out.terminals(f"\rinstaller: rebooting in {left:>3} s ")
+            if keys.pressed(1):
+                out.terminals("\n")
+                say("a key was pressed: rebooting now")
+                return
+    out.terminals("\n")
+
+
+def failed_before_engine(cfg, say, reason: str) -> None:
     """The answer file's installation-complete scripts hear of a failure the engine never saw (a
-    refused plan): a one-shot PXE setup that removes the host's boot entry from such a script
-    must not boot the same failing install for ever."""
+    refused plan), with its reason: a one-shot PXE setup that removes the host's boot entry from
+    such a script must not boot the same failing install for ever."""
     if cfg is None:
         return
     for hook in cfg.hooks_for("installation-complete"):
         try:
-            run_hook(hook, ["1"], say)
+            run_hook(hook, ["1"], say, failure=reason)
             say(f"installation-complete script {fetch.shown(hook.location)} ran with 1")
         except InstallerError as exc:
             say(f"WARNING: {exc}")
@@ -269,6 +361,9 @@ def interactive_console(consoles: list[str]) -> str:
 def interactive(opts, say, tree: str | None) -> int:
     device = interactive_console(opts.consoles)
     say(f"no answer file on the boot line: the interactive installer runs on {device}")
+    if opts.secure_boot:        # never pre-answers its screen, nor reaches the answer file it writes
+        say(f"secureboot={opts.secure_boot} is for answer files: the interactive installer asks on its own "
+            "Secure Boot screen (shown only where the firmware enforces Secure Boot)")
     try:
         return launch.run_on_console(device, opts, tree)
     finally:

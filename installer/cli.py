@@ -5,28 +5,48 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 import sys
 
 from . import cmdline, machine as machine_mod, secureboot, session
 from .config import to_plain
 from .machine import gib
-from .errors import ConfigError
+from .errors import ConfigError, InstallerError, PlanError
 from .plan import FIXED_IDS, make_plan
 from .probe import probe
 from .retarget import image_machine, retarget
 from .runner import SECRETS
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
+log = logging.getLogger("installer.cli")
+# what is said here is on stderr already: without --log, no second copy there (logging's last resort)
+log.addHandler(logging.NullHandler())
 
 
-def print_diags(diags) -> None:
-    """Diagnostics on stderr, secrets masked."""
+def print_diags(diags, level: int = logging.ERROR) -> None:
+    """Diagnostics on stderr and in the --log file, secrets masked."""
     for d in diags:
-        print(SECRETS.mask(str(d)), file=sys.stderr)
+        text = SECRETS.mask(str(d))
+        print(text, file=sys.stderr)
+        log.log(level, "%s", text)
 
 
 def _warn(diagnostic) -> None:
-    print_diags([diagnostic])
+    print_diags([diagnostic], logging.WARNING)
+
+
+def refused(args, exc: InstallerError) -> int:
+    """What a command refuses (an invalid answer file or boot line, a plan that cannot be made, any
+    other error in words), on stderr and in the --log file: a log that stops without its reason
+    tells the operator nothing. The exit status: 1."""
+    if isinstance(exc, ConfigError):
+        print_diags(exc.diagnostics)
+        print_diags(exc.warnings, logging.WARNING)
+    elif isinstance(exc, PlanError):
+        print_diags(f"{answerfile_of(args)}: plan error: {problem}" for problem in exc.problems)
+    else:
+        print_diags([f"error: {exc}"])
+    return EXIT_INVALID
 
 
 def cmd_validate(args) -> int:
@@ -54,7 +74,7 @@ def _target(args, cfg):
     target = getattr(args, "target_disk", None)
     if target:
         cfg = retarget(cfg, target)
-    if getattr(args, "machine", None):
+    if getattr(args, "machine", None):      # its boot mode is its file's (--boot-mode is refused with it)
         return cfg, machine_mod.load(args.machine)
     if getattr(args, "virtual_nics", False):
         seen = probe(include_loop=True, only=[target.removeprefix("/dev/")])
@@ -99,7 +119,7 @@ def cmd_probe(args) -> int:
         print(m.to_json(), end="")
     else:
         print(f"Firmware: {m.boot_mode.upper()}; memory {m.memory_mib} MiB; {m.cpu_count} CPUs "
-              f"({m.cpu_model}); virtualization: {m.virtualization or 'none'}; Secure Boot: "
+              f"({m.cpu_model}); virtualization: {m.virtualization_shown()}; Secure Boot: "
               f"{secureboot.shown(m)}")
         for d in m.disks:
             flags = [f for f, on in (("removable", d.removable), ("installer media", d.install_media),

@@ -325,9 +325,11 @@ def _contradictions(opts: BootOptions, seen: dict[str, int], report: Report) -> 
                        1, seen["network_config"])
 
 
-def applied(cfg, opts: BootOptions):
+def applied(cfg, opts: BootOptions, wizard: bool = False):
     """The config with the settings that come from the boot line rather than the answer file (a
-    new config: the one given is left as it is)."""
+    new config: the one given is left as it is). wizard: the config is the wizard's, whose Secure
+    Boot screen alone accepts: secureboot= is the answer file's twin and is not applied, so the
+    answer file the wizard leaves says continue only when the operator chose it on that screen."""
     changes: dict = {"at_exit": opts.atexit}
     if opts.keymap and cfg.keymap is None:   # the answer file's or the wizard's own choice wins
         changes["keymap"] = opts.keymap
@@ -338,7 +340,7 @@ def applied(cfg, opts: BootOptions):
         changes["gpgcheck"] = False
     if opts.existing_data == "refuse":   # the stricter of boot line and answer file wins
         changes["existing_data"] = "refuse"
-    if opts.secure_boot == "continue":   # either accepting is enough: this boot's word, or the file's
+    if opts.secure_boot == "continue" and not wizard:   # either accepting is enough: this boot's word, or the file's
         changes["secure_boot"] = "continue"
     serial = [c for c in opts.consoles if c.startswith("ttyS")]
     if serial:  # installed on a serial console: the host boots with one by default too

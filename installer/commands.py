@@ -10,7 +10,7 @@ import sys
 
 from . import __version__, cli, envchroot, image_install, session
 from .cli import EXIT_INVALID, EXIT_USAGE
-from .errors import ConfigError, InstallerError, PlanError
+from .errors import InstallerError
 from .ui import launch
 
 
@@ -20,6 +20,12 @@ def cmd_install(args) -> int:
     path = cli.answerfile_of(args)
     if not path:
         print("install: give the answer file (--answerfile FILE)", file=sys.stderr)
+        return EXIT_USAGE
+    if args.machine and args.boot_mode:
+        # the recorded machine's firmware is part of its record (Secure Boot with it): never half-changed
+        print("install: --boot-mode is for this machine or a target; a recorded machine (--machine) "
+              "boots as its file says: set \"boot_mode\" there (with its Secure Boot fields) or record "
+              "the machine again", file=sys.stderr)
         return EXIT_USAGE
     if args.dry_run and (args.target_image or args.target_disk):
         # a dry run plans against --machine or this machine's disks: it would not preview the target
@@ -88,7 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--size", help="size of a new --target-image (default 64G)")
             p.add_argument("--boot-mode", choices=["bios", "uefi"],
                            help="firmware the target will boot with (default: --target-image: uefi; "
-                                "otherwise this machine's)")
+                                "otherwise this machine's); not with --machine, whose file says it")
             p.add_argument("--virtual-nics", action="store_true",
                            help="the target is another machine: take its NICs from the answer file")
             p.add_argument("--tree", help="product tree directory (default: the newest build / the media)")
@@ -116,13 +122,5 @@ def main(argv: list[str] | None = None) -> int:
     session.setup_logging(args.log)
     try:
         return args.func(args)
-    except ConfigError as exc:
-        cli.print_diags(exc.diagnostics + exc.warnings)
-        return EXIT_INVALID
-    except PlanError as exc:
-        for problem in exc.problems:
-            print(f"{cli.answerfile_of(args)}: plan error: {problem}", file=sys.stderr)
-        return EXIT_INVALID
-    except InstallerError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_INVALID
+    except InstallerError as exc:      # ConfigError and PlanError too: stderr and the --log file
+        return cli.refused(args, exc)

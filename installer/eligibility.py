@@ -168,6 +168,13 @@ def hardware_warnings(machine: Machine) -> list[str]:
                         "is needed to run guests")
     if not machine.virtualization:
         warnings.append("the CPU shows no hardware virtualization (VT-x/AMD-V): only PV guests will run")
+    elif machine.hap is False:
+        # a feature of the CPU model (Intel EPT since Nehalem, AMD NPT since Barcelona, not on every
+        # model since), which the firmware can hardly turn off; a hypervisor may hide it from its VMs
+        vt, paging = {"vmx": ("VT-x", "EPT"), "svm": ("AMD-V", "NPT")}[machine.virtualization]
+        warnings.append(f"the CPU has {vt} but no {paging} (hardware-assisted paging): HVM and PVH guests will "
+                        f"not run (Debian's Xen has no shadow paging), only PV guests; {paging} comes with the "
+                        "CPU model, firmware rarely has a switch for it; in a virtual machine, enable nested paging")
     return warnings
 
 

@@ -133,13 +133,15 @@ def _salvage(ctx: Context) -> None:
 def _final_hooks(ctx: Context, outcome: Outcome) -> None:
     """installation-complete hooks always run; their failure cannot change the outcome."""
     flag = "0" if outcome.success else "1"
+    failure = "" if outcome.success else f"step {outcome.failed_step}: {outcome.message}"
     ctx.current = step_registry.FINAL_HOOK
     for hook in ctx.cfg.hooks_for("installation-complete"):
         if not ctx.run_hooks:
             ctx.log(f"dry run: installation-complete script {hook.location} {flag} not run")
             continue
         try:
-            run_hook(hook, [flag], ctx.log, ctx.checked.hook_scripts.get((hook.stage, hook.location)))
+            run_hook(hook, [flag], ctx.log, ctx.checked.hook_scripts.get((hook.stage, hook.location)),
+                     failure=failure)
             ctx.log(f"installation-complete hook {hook.location} ran with {flag}")
         except InstallerError as exc:
             ctx.warn(str(exc))

@@ -29,6 +29,7 @@ class Holding:
     text: str               # for people: "volume group VG_XenStorage-... with 3 logical volumes (partition 3)"
     partition: int | None = None   # where it lives; None: the disk as a whole
     data: bool = True       # False only for an empty partition table
+    name: str = ""          # an installation's name for disk lists: "an installation of Xenhost 8.2"
 
 
 def _where(number: int | None) -> str:
@@ -70,7 +71,8 @@ def holdings(disk: Disk, machine: Machine) -> list[Holding]:
         info = eligibility.details(disk, machine)
         name = " ".join(x for x in (info.product, info.version) if x) if info else ""
         what = f"an installation of {name}" if name else "an installation (version not read)"
-        found.append(Holding("installation", f"{what} (partition {root.number}, {root.label})", root.number))
+        found.append(Holding("installation", f"{what} (partition {root.number}, {root.label})", root.number,
+                             name=what))
         covered.add(root.number)
         backup = eligibility.backup(disk)
         if backup is not None:
@@ -102,7 +104,7 @@ def brief(disk: Disk, machine: Machine) -> str:
     for h in found:
         owner = disk if h.partition is None else disk.partition(h.partition)
         if h.kind == "installation":
-            names.append(h.text.split(" (partition")[0])
+            names.append(h.name)
         elif h.kind == "backup":
             names.append("its backup" if names else "a backup of an installation")
         elif h.kind == "volume-group" and owner.vg.startswith("VG_XenStorage"):

@@ -1,7 +1,8 @@
 """Fetch and run answer-file hook scripts (the XCP-ng <script> contract).
 
 installation-start: no argument; filesystem-populated: the target root; installation-complete:
-"0" on success, "1" on failure.
+"0" on success, "1" on failure, and then the reason in one line in $XENHOST_FAILURE (our extension:
+a per-host PXE report can say why without anyone at the console).
 """
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ from .errors import InstallerError
 
 MAX_SCRIPT_BYTES = fetch_mod.SCRIPT_MAX
 TIMEOUT = 1800
+FAILURE_VARIABLE = "XENHOST_FAILURE"
+FAILURE_MAX = 1000          # characters of the reason handed on: one line, for a report or a log
 
 
 class HookError(InstallerError):
@@ -32,15 +35,23 @@ def fetch(hook: Hook) -> bytes:
     return data
 
 
-def run_hook(hook: Hook, args: list[str], log, data: bytes | None = None) -> None:
-    """Run a script: the copy fetched before any disk was touched (data), else fetched now."""
+def one_line(reason: str) -> str:
+    """A failure's reason as a script may pass it on: secrets masked, one line, at most FAILURE_MAX."""
+    text = " ".join(runner.SECRETS.mask(reason).split())
+    return text if len(text) <= FAILURE_MAX else text[:FAILURE_MAX - 3] + "..."
+
+
+def run_hook(hook: Hook, args: list[str], log, data: bytes | None = None, failure: str = "") -> None:
+    """Run a script: the copy fetched before any disk was touched (data), else fetched now; failure:
+    why the install failed, for the script's $XENHOST_FAILURE."""
     data = fetch(hook) if data is None else data
+    env = {**os.environ, FAILURE_VARIABLE: one_line(failure)} if failure else None
     with tempfile.TemporaryDirectory(prefix="hook-") as tmp:
         path = os.path.join(tmp, "script")
         with open(path, "wb") as fh:
             fh.write(data)
         os.chmod(path, 0o700)
-        result = runner.run([path, *args], check=False, timeout=TIMEOUT)
+        result = runner.run([path, *args], check=False, timeout=TIMEOUT, env=env)
     for line in (result.stdout + result.stderr).splitlines()[-50:]:
         log(f"{hook.stage} hook: {runner.SECRETS.mask(line)}")
     if result.returncode != 0:

@@ -11,7 +11,9 @@ from pathlib import Path
 from .errors import InstallerError
 
 SCHEMA_VERSION = 1
-
+# hardware-assisted paging (HAP) for each kind of hardware virtualization: its /proc/cpuinfo flag;
+# HVM and PVH guests need it, as Debian's Xen is built without shadow paging
+HAP_FLAGS = {"vmx": "ept", "svm": "npt"}
 
 
 def gib(nbytes: int) -> str:
@@ -91,6 +93,9 @@ class Machine:
     cpu_count: int = 1
     cpu_model: str = ""
     virtualization: str = ""        # vmx | svm | "" (none)
+    # the CPU has hardware-assisted paging for virtualization (HAP_FLAGS: EPT, NPT): True, False,
+    # None (not known: no virtualization, or a description recorded before it was probed)
+    hap: bool | None = None
     # the firmware enforces Secure Boot (installer/secureboot.py): True, False (off, Setup Mode, BIOS
     # boot), None (not known: a description recorded before it was probed, or efivarfs unreadable)
     secure_boot: bool | None = None
@@ -113,6 +118,14 @@ class Machine:
             if (name and nic.name == name) or (mac and nic.mac.lower() == mac.lower()):
                 return nic
         return None
+
+    def virtualization_shown(self) -> str:
+        """VT-x/AMD-V and its paging in a word or three: "vmx with ept", "svm without npt", "none"."""
+        if not self.virtualization:
+            return "none"
+        if self.hap is None:
+            return self.virtualization
+        return f"{self.virtualization} {'with' if self.hap else 'without'} {HAP_FLAGS[self.virtualization]}"
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -260,6 +273,8 @@ def from_dict(data: dict, where: str = "<machine>") -> Machine:
         for i, disk in enumerate(machine.disks):
             _unique(disk.partitions, "number", f"disks[{i}].partitions")
         _secure_boot(machine)
+        if machine.hap and not machine.virtualization:
+            raise _Bad("hap", 'true means the CPU has EPT or NPT for VT-x or AMD-V, and virtualization is ""')
         for i, found in enumerate(machine.installations):
             if machine.find_disk(found.disk) is None:
                 raise _Bad(f"installations[{i}].disk", f"no disk named {_shown(found.disk)} in disks")

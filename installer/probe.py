@@ -14,7 +14,7 @@ from pathlib import Path
 
 from . import eligibility, runner, secureboot
 from .layout import partition_path
-from .machine import NIC, Disk, Installation, Machine, Partition
+from .machine import HAP_FLAGS, NIC, Disk, Installation, Machine, Partition
 
 SKIP_PREFIXES = ("ram", "zram", "dm-", "sr", "fd", "nbd")
 # Where the medium we booted from is mounted: live-boot (our ISO/USB stick) uses /run/live/medium,
@@ -178,17 +178,23 @@ def _nics() -> list[NIC]:
     return sorted(nics, key=lambda n: n.name)
 
 
-def _cpu() -> tuple[int, str, str]:
-    info = _read(Path("/proc/cpuinfo"))
+def _cpu(info: str | None = None) -> tuple[int, str, str, bool | None]:
+    """CPU count, model, VT-x/AMD-V (vmx, svm or "") and whether it has hardware-assisted paging,
+    EPT or NPT (None without VT-x/AMD-V: no guest would use it). The installer runs on bare metal,
+    so these are the CPU's own flags as the firmware left them, not a hypervisor's."""
+    info = _read(Path("/proc/cpuinfo")) if info is None else info
     model, flags = "", set()
     for line in info.splitlines():
         key, _, value = line.partition(":")
+        if key.strip() == "processor" and flags:
+            break                           # the first CPU's lines are enough
         if key.strip() == "model name" and not model:
             model = value.strip()
-        elif key.strip() == "flags" and not flags:
-            flags = set(value.split())
+        elif key.strip() in ("flags", "vmx flags"):     # since Linux 5.6 "vmx flags" lists ept too
+            flags |= set(value.split())
     virt = "vmx" if "vmx" in flags else "svm" if "svm" in flags else ""
-    return os.cpu_count() or 1, model, virt
+    hap = HAP_FLAGS[virt] in flags if virt else None
+    return os.cpu_count() or 1, model, virt, hap
 
 
 def _memory_mib() -> int:
@@ -245,11 +251,11 @@ def probe(include_loop: bool = False, only: list[str] | None = None) -> Machine:
         if disk:
             disks.append(disk)
     _volume_groups(disks)
-    cpus, model, virt = _cpu()
+    cpus, model, virt, hap = _cpu()
     uefi = Path("/sys/firmware/efi").is_dir()
     secure = secureboot.read_state(uefi)
     machine = Machine(boot_mode="uefi" if uefi else "bios", memory_mib=_memory_mib(), cpu_count=cpus,
-                      cpu_model=model, virtualization=virt, secure_boot=secure.enabled,
+                      cpu_model=model, virtualization=virt, hap=hap, secure_boot=secure.enabled,
                       secure_boot_setup_mode=secure.setup_mode, disks=sorted(disks, key=lambda d: d.name),
                       nics=_nics(), installations=_installations(disks))
     logging.getLogger("installer.probe").info("Secure Boot: %s (%s)", secureboot.shown(machine), secure.evidence)

@@ -26,5 +26,8 @@ def virtual_nics(cfg: InstallConfig) -> list[NIC]:
 
 def image_machine(cfg: InstallConfig, disks: list[Disk], boot_mode: str) -> Machine:
     """The machine an image will boot on: its disks as given, NICs from the answer file, memory and
-    CPUs unknown (dom0 gets the base memory and one vCPU)."""
-    return Machine(boot_mode=boot_mode, memory_mib=0, cpu_count=1, disks=disks, nics=virtual_nics(cfg))
+    CPUs unknown (dom0 gets the base memory and one vCPU), Secure Boot off."""
+    # An image has no firmware of its own, so no Secure Boot state to read (None would warn "could not
+    # be read" on every UEFI image): it must boot with Secure Boot disabled, as docs/install.md says.
+    return Machine(boot_mode=boot_mode, memory_mib=0, cpu_count=1, disks=disks, nics=virtual_nics(cfg),
+                   secure_boot=False)

@@ -149,12 +149,13 @@ class Result:
 
 
 def run(argv: list[str], check: bool = True, input: str | None = None, timeout: float | None = 600,
-        secrets: Secrets = SECRETS) -> Result:
+        secrets: Secrets = SECRETS, env: dict[str, str] | None = None) -> Result:
+    """env: the command's whole environment (None: this process's)."""
     shown = secrets.mask(" ".join(argv))
     start = time.monotonic()
     try:
         proc = subprocess.run(argv, input=input, capture_output=True, text=True, timeout=timeout,
-                              errors="replace")
+                              errors="replace", env=env)
         code, out, err = proc.returncode, proc.stdout, proc.stderr
     except FileNotFoundError:
         code, out, err = 127, "", f"{argv[0]}: command not found"

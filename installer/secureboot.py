@@ -6,7 +6,8 @@ they install cannot: Debian's Xen is not signed, signed GRUB cannot load Xen (no
 module from disk under lockdown), and the host's own EFI/BOOT/BOOTX64.EFI is an unsigned GRUB. So
 on a machine whose firmware enforces Secure Boot a host is installed only when the operator accepted
 it (answer file, boot line or wizard), knowing to disable Secure Boot before the host's first boot;
-otherwise the plan is refused before any disk is touched.
+otherwise the plan is refused before any disk is touched. When the state cannot be read, the plan
+warns with what to check in the firmware, and the install goes on (firmware without efivars).
 
 read_state() reads files (their paths are parameters, for tests); everything else is pure.
 """
@@ -67,6 +68,15 @@ def lockdown_mode(path: str | Path = LOCKDOWN) -> str:
     return chosen[0] if chosen else ""
 
 
+def _listed(directory: Path) -> bool:
+    """efivarfs is mounted and can be listed: a directory with entries (not mounted: empty; a
+    listing refused, e.g. PermissionError, is as good as not mounted)."""
+    try:
+        return directory.is_dir() and any(directory.iterdir())
+    except OSError:
+        return False
+
+
 def read_state(uefi: bool, efivars: str | Path = EFIVARS, lockdown: str | Path = LOCKDOWN) -> State:
     """The machine's Secure Boot state. The firmware's SecureBoot and SetupMode variables decide
     (they are what the firmware enforces at the host's boot); the kernel's lockdown is the cross-check
@@ -76,8 +86,7 @@ def read_state(uefi: bool, efivars: str | Path = EFIVARS, lockdown: str | Path =
     locked = lockdown_mode(lockdown)
     kernel = f"kernel lockdown: {locked or 'not known'}"
     directory = Path(efivars)
-    secure = _variable(directory, "SecureBoot") if directory.is_dir() and any(directory.iterdir()) \
-        else "unreadable"
+    secure = _variable(directory, "SecureBoot") if _listed(directory) else "unreadable"
     if secure == "unreadable":
         if locked in ("integrity", "confidentiality"):
             return State(True, evidence=f"efivarfs not readable at {efivars}; {kernel} (the kernel locks "
@@ -122,6 +131,20 @@ REMINDER = ("Secure Boot is still enabled: as the machine restarts, disable it i
 SETUP_MODE = ("Secure Boot: the firmware is in Setup Mode (no platform key enrolled), so it enforces "
               "nothing and the host will boot. Enrolling keys later turns Secure Boot on, and the host "
               "would then no longer boot: keep Secure Boot disabled.")
+# Not known is not a refusal (firmware without efivars must still install), but never silence: the
+# probe reads None only when efivarfs is unreadable and the kernel shows no lockdown.
+UNKNOWN = ("Secure Boot: its state could not be read (the firmware's variables in efivarfs were not "
+           "readable, and the kernel's lockdown does not show it enforced). If Secure Boot is enabled in "
+           "the firmware, the installed host will not boot (Debian's Xen and the host's GRUB are not "
+           "signed): check the firmware setup (a key such as F2, Del or F10 at power-on; Security or Boot "
+           "> Secure Boot) and make sure it is Disabled.")
+UNKNOWN_SHORT = ("Secure Boot: its state could not be read; if it is enabled in the firmware, the host "
+                 "will not boot: check the firmware setup (Security or Boot > Secure Boot) and disable it.")
+
+
+def unknown(machine: Machine) -> bool:
+    """A UEFI boot whose Secure Boot state could not be read: the host may not boot (a warning)."""
+    return machine.boot_mode == "uefi" and machine.secure_boot is None and not machine.secure_boot_setup_mode
 
 
 def accepted(machine: Machine, cfg) -> bool:
@@ -131,9 +154,12 @@ def accepted(machine: Machine, cfg) -> bool:
 
 def verdict(machine: Machine, action: str, writes_boot_loader: bool = True) -> tuple[str, list[str]]:
     """(why the install is refused, "" when it is not; warnings for the plan). Only an install that
-    writes a boot loader is concerned; BIOS boot and firmware that does not enforce are not."""
+    writes a boot loader is concerned; BIOS boot and firmware that does not enforce are not; a state
+    not known is a warning, never a refusal."""
     if not writes_boot_loader or machine.boot_mode != "uefi":
         return "", []
     if enforcing(machine):
         return ("", [ACCEPTED]) if action == "continue" else (REFUSAL, [])
-    return "", [SETUP_MODE] if machine.secure_boot_setup_mode else []
+    if machine.secure_boot_setup_mode:
+        return "", [SETUP_MODE]
+    return "", [UNKNOWN] if unknown(machine) else []

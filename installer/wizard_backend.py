@@ -112,8 +112,9 @@ class Backend:
 
     def with_boot_options(self, cfg: InstallConfig) -> InstallConfig:
         """The config with what the boot line says, as for an answer file: installed from a serial
-        console, the host's boot menu and console use it too."""
-        return cmdline.applied(cfg, self.boot_options) if self.boot_options is not None else cfg
+        console, the host's boot menu and console use it too. secureboot= aside: the wizard's own
+        Secure Boot screen decides (cmdline.applied)."""
+        return cmdline.applied(cfg, self.boot_options, wizard=True) if self.boot_options is not None else cfg
 
     def network_for(self, cfg: InstallConfig) -> None:
         """A network source is reached through the management interface as configured in the

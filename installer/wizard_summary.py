@@ -4,7 +4,8 @@ disk it erases and what that disk holds today by name (an installation and its v
 a local SR, from holdings, as the installation-type screen knows them); where the local SR lives; and
 what an upgrade or a restore does to the installation and the backup on its disk (as the backup and
 restore steps do it); and that the host boots only once Secure Boot is disabled, when the operator
-accepted that. Pure: installer/ui/screens/summary.py shows the lines.
+accepted that, or what to check when its state could not be read. Pure: installer/ui/screens/summary.py
+shows the lines.
 """
 from __future__ import annotations
 
@@ -55,7 +56,7 @@ def secure_boot(cfg: InstallConfig, machine: Machine) -> list[Line]:
                      alarm=True)]
     if machine.boot_mode == "uefi" and machine.secure_boot_setup_mode:
         return [Line("Secure Boot: the firmware is in Setup Mode and enforces nothing; keep it disabled.")]
-    return []
+    return [Line(secureboot.UNKNOWN_SHORT)] if secureboot.unknown(machine) else []
 
 
 # -- disks -----------------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """The installer at boot: answer file fetching (real HTTP server) and the support bundle."""
 from __future__ import annotations
 
+import os
 import tarfile
 
 import pytest
@@ -108,18 +109,41 @@ def test_without_an_answer_file_the_wizard_starts_on_the_last_console(run_dir, m
     assert boot.interactive_console(["tty0"]) == "/dev/tty1" and boot.interactive_console([]) == "/dev/tty1"
 
 
+class FakeKeys:
+    """boot.Keys without consoles or time: each second of a countdown is one call of pressed();
+    press_at: the call that finds a key (None: none)."""
+    press_at: int | None = None
+    waited: list = []
+
+    def __init__(self, names):
+        pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        pass
+
+    def pressed(self, seconds):
+        self.waited.append(seconds)
+        return len(self.waited) == self.press_at
+
+
 @pytest.fixture
 def booted(run_dir, monkeypatch):
-    """boot.main() on a given boot line, its consoles on stderr, nothing started on this machine."""
+    """boot.main() on a given boot line, its consoles on stderr, nothing started on this machine;
+    a failure's countdown is counted (run.waited), not waited."""
     monkeypatch.setattr(boot.Consoles, "__init__", lambda self, names: setattr(self, "names", []))
     actions = []
     monkeypatch.setattr(boot, "network_up", lambda opts, say: actions.append("network"))
     monkeypatch.setattr(boot, "at_exit", lambda action, say: actions.append(action))
+    keys = type("Keys", (FakeKeys,), {"waited": []})
+    monkeypatch.setattr(boot, "Keys", keys)
 
     def run(line: str) -> int:
         monkeypatch.setattr(boot.cmdline, "read_proc", lambda: line)
         return boot.main()
-    run.actions = actions
+    run.actions, run.keys = actions, keys
     return run
 
 
@@ -245,3 +269,106 @@ def test_the_boot_lines_network_goes_through_netup(monkeypatch):
     boot.network_up(opts, said.append)
     assert seen == [(["eth0"], netup.Static("192.0.2.10/24", "192.0.2.1", ("192.0.2.53",)), 7)]
     assert said == ["network: eth0.7 192.0.2.10/24"]
+
+
+SECURE_REFUSED = """<installation><primary-disk>vda</primary-disk><source type="local"/>
+<admin-interface name="eth0" proto="dhcp"/><root-password>b00t-pw-long</root-password>
+<script stage="installation-complete" type="url">{url}/report.sh</script></installation>"""
+
+
+@pytest.fixture
+def refused(run_dir, booted, http_dir, monkeypatch):
+    """A PXE-style unattended install that Secure Boot refuses, with a report hook that keeps what
+    it was told ($1 and $XENHOST_FAILURE)."""
+    from helpers import machine
+    monkeypatch.setattr(boot, "probe", lambda: machine("uefi-secureboot"))
+    www, url = http_dir
+    told = run_dir / "told"
+    (www / "report.sh").write_text(f'#!/bin/sh\nprintf "%s|%s" "$1" "$XENHOST_FAILURE" > {told}\n')
+    (www / "a.xml").write_text(SECURE_REFUSED.format(url=url))
+    booted.url, booted.told = url, told
+    return booted
+
+
+def test_a_failure_before_reboot_keeps_its_reason_on_the_consoles_with_a_countdown(refused, capsys):
+    """atexit=reboot (the default) after a failure used to reboot at once: the reason scrolled away,
+    the log in /run was lost and a PXE-booted machine looped through the same refused install."""
+    from installer import secureboot
+    assert refused(f"answerfile={refused.url}/a.xml") == 1
+    err = capsys.readouterr().err
+    last = err[err.index("support bundle:"):]              # after everything else: the reason, then the wait
+    assert f"installer: INSTALLATION FAILED: the install cannot be planned on this machine; no disk was touched: " \
+           f"{secureboot.REFUSAL}" in last
+    assert f"rebooting in {boot.FAILURE_WAIT} s: press a key on this console to reboot now" in last
+    assert "atexit=shell or atexit=poweroff" in last
+    assert refused.keys.waited == [1] * boot.FAILURE_WAIT and refused.actions == ["network", "reboot"]
+    assert boot.FAILURE_WAIT >= 30
+
+
+def test_a_key_on_a_console_reboots_at_once(refused, capsys):
+    refused.keys.press_at = 3
+    assert refused(f"answerfile={refused.url}/a.xml") == 1
+    assert refused.keys.waited == [1, 1, 1] and refused.actions[-1] == "reboot"
+    assert "a key was pressed: rebooting now" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("atexit", ["poweroff", "shell"])
+def test_no_countdown_when_the_machine_does_not_reboot(refused, atexit):
+    assert refused(f"answerfile={refused.url}/a.xml atexit={atexit}") == 1
+    assert refused.keys.waited == [] and refused.actions[-1] == atexit
+
+
+def test_the_report_hook_is_told_why(refused):
+    """The installation-complete script gets "1" and, in $XENHOST_FAILURE, the reason in one line: a
+    per-host PXE report (report-installed.sh) can say why the host was not installed."""
+    from installer import secureboot
+    assert refused(f"answerfile={refused.url}/a.xml atexit=poweroff") == 1
+    flag, why = refused.told.read_text().split("|")
+    assert flag == "1" and why.startswith("the install cannot be planned on this machine; no disk was touched: ")
+    assert "\n" not in why and len(why) <= 1000 and secureboot.WHAT in why
+
+
+def test_keys_reads_a_key_on_a_terminal_and_puts_it_back_as_it_was():
+    """The real boot.Keys on a pseudo-terminal: what was typed before does not count; a key does; the
+    terminal's settings are restored."""
+    import termios
+    master, slave = os.openpty()
+    try:
+        name = os.ttyname(slave).removeprefix("/dev/")
+        before = termios.tcgetattr(slave)
+        os.write(master, b"x")                             # typed before the countdown
+        with boot.Keys([name, "no-such-tty9"]) as keys:
+            assert len(keys.open) == 1
+            assert not termios.tcgetattr(slave)[3] & termios.ICANON      # a key, not a line
+            assert keys.pressed(0.2) is False
+            os.write(master, b"y")
+            assert keys.pressed(2) is True
+        assert termios.tcgetattr(slave) == before and keys.open == []
+    finally:
+        os.close(master)
+        os.close(slave)
+
+
+def test_the_wizard_boot_says_secureboot_is_for_answer_files(run_dir, monkeypatch, capsys):
+    from installer.ui import launch
+    monkeypatch.setattr(boot.cmdline, "read_proc", lambda: "boot=live console=ttyS0 secureboot=continue")
+    monkeypatch.setattr(launch, "run_on_console", lambda device, opts, tree: 0)
+    assert boot.main() == 0
+    assert ("secureboot=continue is for answer files: the interactive installer asks on its own Secure Boot "
+            "screen") in capsys.readouterr().err
+
+
+def test_a_hung_up_console_is_no_key_press():
+    """A terminal at end of file (its other side gone) is readable at once: not a key, and not read again."""
+    master, slave = os.openpty()
+    name = os.ttyname(slave).removeprefix("/dev/")
+    try:
+        with boot.Keys([name]) as keys:
+            os.close(master)
+            master = None
+            assert keys.pressed(0.5) is False and keys.quiet
+            assert keys.pressed(0.1) is False
+    finally:
+        if master is not None:
+            os.close(master)
+        os.close(slave)

@@ -53,6 +53,21 @@ def test_report_shows_sizes_build_times_and_what_is_not_built(tmp_path, monkeypa
     assert rows["installer initrd"][-3:] == ["2.0", "MiB", '"']
     assert rows["installer ISO"][-3:] == ["5.0", "MiB", "-"]
     assert rows["product root image"][-3:] == ["not", "built", "-"]
+    assert rows["signed EFI boot files (shim, GRUB, MokManager)"][-3:] == ["not", "built", "-"]
+    assert "signed EFI boot files: not built" in report.render().splitlines()
+
+
+def test_report_shows_the_signed_efi_boot_files_and_their_package_versions(tmp_path, monkeypatch):
+    monkeypatch.setattr(report, "CACHE", str(tmp_path))
+    _build(tmp_path, "efi", "efi", {"shimx64.efi": MiB, "mmx64.efi": MiB, "gcdx64.efi": 2 * MiB,
+                                    "grubnetx64.efi": 2 * MiB}, "2.4\n")
+    (tmp_path / "efi/k1/efi/versions.txt").write_text("grub-efi-amd64-signed 1+2.12+9+deb13u4\n"
+                                                      "shim-signed 1.51~1+deb13u1+16.1-2~deb13u1\n")
+    lines = report.render().splitlines()
+    rows = {line.split("  ")[0]: line.split() for line in lines}
+    assert rows["signed EFI boot files (shim, GRUB, MokManager)"][-4:] == ["6.0", "MiB", "2", "s"]
+    assert ("packages of the signed EFI boot files (ISO and PXE): grub-efi-amd64-signed 1+2.12+9+deb13u4, "
+            "shim-signed 1.51~1+deb13u1+16.1-2~deb13u1") in lines
 
 
 def test_components_are_classified_in_order_and_the_iso_remainder_is_the_file_system():
@@ -74,6 +89,22 @@ def test_components_are_classified_in_order_and_the_iso_remainder_is_the_file_sy
         ("kernel and modules", 17), ("Xen hypervisor and toolstack", 13), ("HVM device model (QEMU, its ROMs)", 7),
         ("guest firmware (SeaBIOS, OVMF)", 11), ("CPU microcode files", 3), ("NIC and storage firmware", 5),
         ("everything else", 19)]
+
+
+def test_a_squashfs_listing_gives_every_entry_and_the_targets_of_links():
+    text = "\n".join([
+        "Parallel unsquashfs: Using 2 processors",
+        "drwxr-xr-x root/root               343 2026-12-05 14:29 squashfs-root",
+        "lrwxrwxrwx root/root                 7 2026-11-08 20:20 squashfs-root/lib -> usr/lib",
+        "drwxr-xr-x root/root               218 2026-12-05 14:30 squashfs-root/usr/lib/firmware/intel",
+        "-rw-r--r-- root/root              2668 2025-04-10 00:00 squashfs-root/usr/lib/firmware/tigon/tg3.bin",
+        "lrwxrwxrwx root/root                16 2025-04-10 00:00 squashfs-root/usr/lib/firmware/intel/ice/ddp/ice.pkg"
+        " -> ice-1.3.41.0.pkg",
+        "crw------- root/root            10,236 2026-12-05 14:30 squashfs-root/dev/mapper/control",
+        "crw-rw-rw- root/root             5,  1 2026-12-05 14:29 squashfs-root/dev/console"])
+    assert contents.parse_entries(text) == {
+        "/lib": "usr/lib", "/usr/lib/firmware/intel": None, "/usr/lib/firmware/tigon/tg3.bin": None,
+        "/usr/lib/firmware/intel/ice/ddp/ice.pkg": "ice-1.3.41.0.pkg", "/dev/mapper/control": None, "/dev/console": None}
 
 
 def test_the_goal_line_says_how_far_the_iso_is_from_450_mb():

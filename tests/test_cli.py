@@ -1,4 +1,5 @@
 """python -m installer as users run it: exit codes, messages, JSON."""
+import dataclasses
 import json
 import subprocess
 import sys
@@ -125,3 +126,51 @@ def test_a_dry_run_does_not_pretend_to_preview_a_target_image(tmp_path):
     res = cli("install", "--dry-run", "--target-image", tmp_path / "t.img", EXAMPLES / "fresh-dhcp.xml", check=2)
     assert "cannot preview --target-image/--target-disk" in res.stderr
     assert not (tmp_path / "t.img").exists()
+
+
+def test_a_refused_install_leaves_its_reason_in_the_log(tmp_path):
+    """--log FILE used to stay empty on a refused plan: the refusal went to stderr only. Every error a
+    command refuses in words is in the log too (the boot path logs its plan errors the same way)."""
+    from installer import secureboot
+    log = tmp_path / "install.log"
+    res = cli("--log", log, "install", EXAMPLES / "fresh-dhcp.xml", "--machine", MACHINES / "uefi-secureboot.json",
+              "--dry-run", check=1)
+    assert f"plan error: {secureboot.REFUSAL}" in res.stderr
+    text = log.read_text()
+    assert f"ERROR installer.cli: {EXAMPLES / 'fresh-dhcp.xml'}: plan error: {secureboot.REFUSAL}" in text
+    assert "primary disk /dev/sda does not exist on this machine" in text       # every problem, not the first
+    bad = tmp_path / "bad.xml"                              # an invalid answer file: located, in the log
+    bad.write_text("<installation>\n  <primary-disk>sda</primary-disk>\n  <frob/>\n</installation>\n")
+    res = cli("--log", log, "plan", bad, "--machine", MACHINES / "bios-1disk.json", check=1)
+    assert f"{bad}:3:" in res.stderr and f"{bad}:3:" in log.read_text()
+    res = cli("--log", log, "plan", EXAMPLES / "fresh-dhcp.xml", "--machine", tmp_path / "none.json", check=1)
+    assert res.stderr.startswith("error: ") and res.stderr.strip() in log.read_text()
+    res = cli("plan", EXAMPLES / "fresh-dhcp.xml", "--machine", MACHINES / "uefi-secureboot.json", check=1)
+    assert res.stderr.count(secureboot.REFUSAL) == 1                   # without --log: said once
+
+
+def test_an_image_has_no_secure_boot_state_to_warn_about(monkeypatch):
+    """An image has no firmware: its machine (--target-image's precheck, --virtual-nics inside the
+    environment) takes Secure Boot as off, not as "could not be read" (a warning on every UEFI image)."""
+    import argparse
+    from helpers import parse_text
+    from installer import cli as cli_mod, image_install, secureboot
+    from installer.machine import Disk
+    from installer.retarget import image_machine
+    cfg, _ = parse_text((EXAMPLES / "fresh-dhcp.xml").read_text())
+    m = image_machine(cfg, [Disk(name="loop0", size=64 * 1024 ** 3)], "uefi")
+    assert m.secure_boot is False and not secureboot.unknown(m)
+    plan = image_install.precheck(cfg, "host.img", 64 * 1024 ** 3, "uefi")
+    assert not any("Secure Boot" in w for w in plan.warnings), plan.warnings
+    seen = image_machine(cfg, [Disk(name="loop0", size=64 * 1024 ** 3)], "uefi")
+    monkeypatch.setattr(cli_mod, "probe", lambda **kw: dataclasses.replace(seen, secure_boot=None))
+    args = argparse.Namespace(target_disk="/dev/loop0", machine=None, virtual_nics=True, boot_mode="uefi")
+    _, target = cli_mod._target(args, cfg)
+    assert target.secure_boot is False and secureboot.verdict(target, "stop") == ("", [])
+
+
+def test_boot_mode_with_a_recorded_machine_is_refused_not_ignored(tmp_path):
+    res = cli("install", "--dry-run", EXAMPLES / "fresh-dhcp.xml", "--machine", MACHINES / "uefi-secureboot.json",
+              "--boot-mode", "bios", check=2)
+    assert "--boot-mode" in res.stderr and '"boot_mode"' in res.stderr and "--machine" in res.stderr
+    assert "not with --machine" in " ".join(cli("install", "--help", check=0).stdout.split())

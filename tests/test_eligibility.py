@@ -227,3 +227,30 @@ def test_hardware_and_boot_warnings():
     good = Machine(boot_mode="uefi", memory_mib=8192, virtualization="vmx")
     assert eligibility.hardware_warnings(good) == [] and eligibility.boot_warnings(good) == []
     assert eligibility.hardware_warnings(Machine(memory_mib=0, virtualization="svm")) == []  # RAM unknown
+
+
+NO_HAP = ("the CPU has {vt} but no {paging} (hardware-assisted paging): HVM and PVH guests will not run "
+          "(Debian's Xen has no shadow paging), only PV guests; {paging} comes with the CPU model, firmware "
+          "rarely has a switch for it; in a virtual machine, enable nested paging")
+
+
+@pytest.mark.parametrize("virt,hap,warned", [
+    ("vmx", True, []), ("svm", True, []),
+    ("vmx", None, []), ("svm", None, []),          # not known (recorded before the probe read it): silent
+    ("vmx", False, [NO_HAP.format(vt="VT-x", paging="EPT")]),
+    ("svm", False, [NO_HAP.format(vt="AMD-V", paging="NPT")]),
+    ("", False, ["the CPU shows no hardware virtualization (VT-x/AMD-V): only PV guests will run"]),
+])
+def test_hardware_assisted_paging_warning(virt, hap, warned):
+    assert eligibility.hardware_warnings(Machine(memory_mib=8192, virtualization=virt, hap=hap)) == warned
+
+
+def test_no_paging_is_a_plan_warning_and_the_wizard_shows_its_hardware_screen():
+    m = dataclasses.replace(machine("uefi-3disks"), hap=False)
+    assert not wizard.applies("hardware", wizard.Choices(), machine("uefi-3disks"), PRODUCT)
+    assert wizard.applies("hardware", wizard.Choices(), m, PRODUCT)
+    cfg = parse_text('<installation><primary-disk>sda</primary-disk><keymap>us</keymap><root-password>secret1'
+                     '</root-password><source type="local"/><admin-interface name="eth0" proto="dhcp"/>'
+                     '<timezone>UTC</timezone></installation>')[0]
+    p = make_plan(cfg, m, FIXED_IDS, PRODUCT)
+    assert NO_HAP.format(vt="VT-x", paging="EPT") in p.warnings

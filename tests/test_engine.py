@@ -101,7 +101,7 @@ def test_a_real_run_for_disks_this_machine_lacks_stops_in_prepare():
 
 def test_failing_step_stops_run_and_reports_it(tmp_path, monkeypatch):
     marker = tmp_path / "complete.out"
-    cfg = cfg_with_hooks(tmp_path, f'echo "$1" > {marker}\n')
+    cfg = cfg_with_hooks(tmp_path, f'echo "$1" > {marker}\necho "${{XENHOST_FAILURE-unset}}" > {marker}.why\n')
 
     def boom(ctx, step):
         raise InstallerError("no space left on device")
@@ -116,6 +116,7 @@ def test_failing_step_stops_run_and_reports_it(tmp_path, monkeypatch):
     fin = events[-1]
     assert (fin["status"], fin["failed_step"], fin["message"]) == ("failed", "laydown", "no space left on device")
     assert marker.read_text() == "1\n"  # installation-complete ran with the failure flag
+    assert (tmp_path / "complete.out.why").read_text() == "step laydown: no space left on device\n"   # and why
 
 
 def test_crashing_step_is_reported_not_raised(monkeypatch):
@@ -129,9 +130,9 @@ def test_crashing_step_is_reported_not_raised(monkeypatch):
 
 def test_success_runs_complete_hook_with_zero(tmp_path):
     marker = tmp_path / "complete.out"
-    cfg = cfg_with_hooks(tmp_path, f'echo "$1" > {marker}\n')
+    cfg = cfg_with_hooks(tmp_path, f'echo "$1 ${{XENHOST_FAILURE-unset}}" > {marker}\n')
     outcome, events, _ = run(cfg, run_hooks=True)
-    assert outcome.success and marker.read_text() == "0\n"
+    assert outcome.success and marker.read_text() == "0 unset\n"
 
 
 def test_failing_start_hook_fails_the_install(tmp_path):

@@ -1,17 +1,18 @@
 """The installed host's own programs (image/product/overlay): the HOST READY line, printed only once
-the toolstack, the management address and SSH answer (readiness.py decides it, host-ready probes),
-the first-boot report it reads, and the guests shut down at power-off (guests.py, stop-guests,
-with Debian's xendomains configured and its stop replaced). The pure parts are called directly;
-the programs run here on a fake tree with fake `xl`, `ip` and `hostname` commands and a local
-TCP server standing in for sshd."""
+the toolstack answers, the management interface has a link and its address, and SSH answers
+(readiness.py decides it, host-ready probes, within a wait that holds however its commands hang),
+the first-boot report it reads and the units. The pure parts are called directly; the programs run
+here on a fake tree (its /sys/class/net too) with fake `xl`, `ip`, `hostname` and `systemctl`
+commands and a local TCP server standing in for sshd. The guests at power-off (guests.py,
+stop-guests): tests/test_stop_guests.py."""
 from __future__ import annotations
 
-import configparser
 import importlib.machinery
 import importlib.util
 import json
 import os
 import re
+import shutil
 import socket
 import stat
 import subprocess
@@ -53,7 +54,6 @@ def _load(name: str, path: str | None = None):
 
 
 readiness = _load("readiness")
-guests = _load("guests")
 
 
 def planned_files(example: str, machine_name: str) -> dict[str, str]:
@@ -70,9 +70,10 @@ def expected_for(example: str, machine_name: str):
 # ---- what the installer configured, read back as the host reads it -------------------------------
 
 def test_the_expected_management_address_comes_from_the_files_the_installer_writes():
-    assert expected_for("fresh-dhcp.xml", "bios-1disk") == readiness.Expected("xenbr0", "inet", None)
-    assert expected_for("static-vlan-ntp.xml", "uefi-3disks") == readiness.Expected("xenbr0.42", "inet", "192.0.2.20")
-    assert expected_for("ipv6.xml", "nvme-uefi") == readiness.Expected("xenbr0", "inet6", "2001:db8:10::20")
+    assert expected_for("fresh-dhcp.xml", "bios-1disk") == readiness.Expected("xenbr0", "inet", None, nic="eth0")
+    assert expected_for("static-vlan-ntp.xml", "uefi-3disks") == readiness.Expected(
+        "xenbr0.42", "inet", "192.0.2.20", nic="eth0")
+    assert expected_for("ipv6.xml", "nvme-uefi") == readiness.Expected("xenbr0", "inet6", "2001:db8:10::20", nic="eth0")
 
 
 def test_shell_vars_reads_assignments_only():
@@ -112,8 +113,10 @@ def test_xen_version_from_xl_info():
 # ---- the line ---------------------------------------------------------------------------------
 
 INVENTORY = {"PRODUCT_BRAND": "Xenhost", "PRODUCT_VERSION": "0.1.0"}
-DHCP = readiness.Expected("xenbr0", "inet", None)
-UP = readiness.Observed("4.20.5-pre", "", ("10.0.2.15/24",), None)
+DHCP = readiness.Expected("xenbr0", "inet", None, nic="eth0")
+# /sys/class/net of a host whose cable is in: xenbr0 bridges eth0, both up with carrier
+LINKED = {"xenbr0": readiness.Link("up", True, ("eth0",), bridge=True), "eth0": readiness.Link("up", True)}
+UP = readiness.Observed("4.20.5-pre", "", ("10.0.2.15/24",), None, LINKED)
 
 
 def line(obs=UP, exp=DHCP, failed=(), waited=180.0) -> str:
@@ -136,14 +139,14 @@ def test_first_boot_failures_leave_the_host_ready_and_are_named():
 
 
 def test_ssh_not_answering_is_named_with_the_address_and_the_wait():
-    text = line(readiness.Observed("4.20.5-pre", "", ("10.0.2.15/24",), "Connection refused"))
+    text = line(readiness.Observed("4.20.5-pre", "", ("10.0.2.15/24",), "Connection refused", LINKED))
     assert ("HOST NOT READY: ssh: not accepting connections on 10.0.2.15:22 after 180 s (Connection refused): "
             "xen=4.20.5-pre hostname=xh.example.org management=xenbr0 address=10.0.2.15/24 ***") in text
     assert not re.search(VM_TESTS_READY, text) and re.search(BOOT_PY_LINE, text)
 
 
 def test_every_part_not_ready_is_named_and_the_fields_stay_one_word_each():
-    obs = readiness.Observed(None, "libxl: error: *** cannot connect to xenstore\n  details", (), "not tried")
+    obs = readiness.Observed(None, "libxl: error: *** cannot connect to xenstore\n  details", (), "not tried", LINKED)
     text = line(obs, readiness.Expected("xenbr0", "inet", "192.0.2.20"), failed=["10-ssh-host-keys"], waited=181.4)
     state = text.split(": xen=")[0]
     assert state == ("*** Xenhost 0.1.0 HOST NOT READY: xen: the toolstack does not answer after 181 s (xl info: "
@@ -155,24 +158,109 @@ def test_every_part_not_ready_is_named_and_the_fields_stay_one_word_each():
 
 
 def test_dhcp_without_an_address_and_ipv6_ssh_are_worded():
-    text = line(readiness.Observed("4.20", "", ("2001:db8::6/64",), "not tried"))
+    text = line(readiness.Observed("4.20", "", ("2001:db8::6/64",), "not tried", LINKED))
     assert "management: xenbr0 does not hold a global IPv4 address after 180 s" in text
     v6 = readiness.Expected("xenbr0", "inet6", None)
-    text = line(readiness.Observed("4.20", "", ("2001:db8::6/64",), "timed out"), v6)
+    text = line(readiness.Observed("4.20", "", ("2001:db8::6/64",), "timed out", LINKED), v6)
     assert "ssh: not accepting connections on [2001:db8::6]:22 after 180 s (timed out)" in text
     assert "management: /etc/xensource-inventory names no MANAGEMENT_INTERFACE" in line(
         exp=readiness.Expected("", "inet", None))
 
 
 def test_ssh_is_not_asked_for_when_the_operator_turned_sshd_off():
-    assert readiness.ssh_wanted({"ssh.service": "enabled\n", "ssh.socket": ""})
-    assert readiness.ssh_wanted({"ssh.service": "disabled\n", "ssh.socket": "enabled\n"})
-    assert not readiness.ssh_wanted({"ssh.service": "disabled\n", "ssh.socket": ""})
-    assert not readiness.ssh_wanted({"ssh.service": "masked\n", "ssh.socket": "disabled\n"})
+    assert readiness.ssh_wanted({"ssh.service": "enabled", "ssh.socket": "not-found"})
+    assert readiness.ssh_wanted({"ssh.service": "disabled", "ssh.socket": "enabled"})
+    assert not readiness.ssh_wanted({"ssh.service": "disabled", "ssh.socket": "not-found"})
+    assert not readiness.ssh_wanted({"ssh.service": "masked", "ssh.socket": "disabled"})
     assert readiness.ssh_wanted({})
     off = readiness.Expected("xenbr0", "inet", None, ssh=False)
-    assert "HOST READY: xen=" in line(readiness.Observed("4.20", "", ("10.0.2.15/24",), "not tried"), off)
-    assert "ssh" not in line(readiness.Observed("4.20", "", (), "not tried"), off).split(": xen=")[0]
+    assert "HOST READY: xen=" in line(readiness.Observed("4.20", "", ("10.0.2.15/24",), "not tried", LINKED), off)
+    assert "ssh" not in line(readiness.Observed("4.20", "", (), "not tried", LINKED), off).split(": xen=")[0]
+
+
+def test_only_a_real_answer_from_systemctl_turns_the_ssh_check_off():
+    state = readiness.enabled_state
+    assert state(0, "enabled\n", "") == "enabled" and state(1, "disabled\n", "") == "disabled"
+    # systemd 252 names a unit without a file on stderr only
+    assert state(1, "", "Failed to get unit file state for ssh.socket: No such file or directory\n") == "not-found"
+    # no answer in time, or no systemd to ask: not known, so not "off"
+    assert state(124, "", "no answer within 2 s") is None
+    assert state(1, "", "Failed to connect to bus: Host is down\n") is None
+    assert readiness.ssh_wanted({"ssh.service": None, "ssh.socket": "disabled"})
+    assert readiness.ssh_wanted({"ssh.service": None, "ssh.socket": None})
+
+
+# ---- the management link, from /sys/class/net ----------------------------------------------------
+
+Link = readiness.Link
+# the cable out, as the kernel shows it: the NIC and its bridge up without carrier
+UNPLUGGED = {"xenbr0": Link("down", False, ("eth0",), bridge=True), "eth0": Link("down", False)}
+STATIC = readiness.Expected("xenbr0", "inet", "10.0.2.15", nic="eth0")
+
+
+def test_a_static_address_without_carrier_is_not_ready_though_ssh_answers_locally():
+    # the review's case: the address stays on the bridge, and SSH to it answers from the host itself
+    text = line(readiness.Observed("4.20", "", ("10.0.2.15/24",), None, UNPLUGGED), STATIC)
+    assert text == ("*** Xenhost 0.1.0 HOST NOT READY: management: xenbr0 has no link (no carrier on its port "
+                    "eth0) after 180 s: xen=4.20 hostname=xh.example.org management=xenbr0 address=10.0.2.15/24 ***")
+    assert not re.search(VM_TESTS_READY, text) and re.search(BOOT_PY_LINE, text)
+    assert "HOST READY: xen=" in line(readiness.Observed("4.20", "", ("10.0.2.15/24",), None, LINKED), STATIC)
+    # DHCP gets no address without a link: the link is named as the cause, not the address
+    state = line(readiness.Observed("4.20", "", (), "not tried", UNPLUGGED)).split(": xen=")[0]
+    assert state.endswith("HOST NOT READY: management: xenbr0 has no link (no carrier on its port eth0) after 180 s; "
+                          "ssh: not tried without a management address")
+
+
+def test_a_bridge_has_a_link_only_through_a_nic_with_carrier():
+    def problem(links, exp=DHCP):
+        return readiness.link_problem(exp, links)
+    assert problem(LINKED) is None
+    # the bridge's own state lags its ports' (link watch) and says nothing without ports: measured on
+    # Linux 6.18, a bridge with no port is "unknown" with carrier 1
+    assert problem({**UNPLUGGED, "xenbr0": Link("up", True, ("eth0",), bridge=True)}) == \
+        "xenbr0 has no link (no carrier on its port eth0)"
+    assert problem({"xenbr0": Link("unknown", True, (), bridge=True)}) == "xenbr0 has no link (no NIC on the bridge)"
+    # a running guest's port gives the bridge carrier but no way in from outside
+    guest = {"xenbr0": Link("up", True, ("eth0", "vif3.0", "vif3.0-emu"), bridge=True), "eth0": Link("down", False),
+             "vif3.0": Link("up", True), "vif3.0-emu": Link("up", True)}
+    assert problem(guest) == "xenbr0 has no link (no carrier on its port eth0)"
+    assert problem({**guest, "xenbr0": Link("up", True, ("vif3.0",), bridge=True)}) == \
+        "xenbr0 has no link (no NIC on the bridge)"
+    # one port with carrier is enough; the others are named only when none has it
+    two = {"xenbr0": Link("down", False, ("eth0", "eth1", "eth2"), bridge=True), "eth0": Link("down", False),
+           "eth1": Link("down", None)}
+    assert problem(two) == "xenbr0 has no link (no carrier on its port eth0, eth1 is down, eth2 does not exist)"
+    assert problem({**two, "eth1": Link("up", True), "xenbr0": Link("up", True, ("eth0", "eth1"), bridge=True)}) is None
+    # the interface itself: missing, not brought up, or not operational while its port is
+    assert problem({"eth0": Link("up", True)}) == "xenbr0 does not exist"
+    assert problem({**LINKED, "xenbr0": Link("down", None, ("eth0",), bridge=True)}) == "xenbr0 is down"
+    assert problem({**LINKED, "xenbr0": Link("down", False, ("eth0",), bridge=True)}) == "xenbr0 has no carrier"
+    assert problem({**LINKED, "xenbr0": Link("dormant", True, ("eth0",), bridge=True)}) == "xenbr0 is dormant"
+
+
+def test_a_vlan_interface_has_a_link_through_the_bridge_under_it():
+    vlan = readiness.Expected("xenbr0.42", "inet", "192.0.2.20", nic="eth0")
+    links = {"xenbr0.42": Link("lowerlayerdown", False, ("xenbr0",)), **UNPLUGGED}
+    assert readiness.link_problem(vlan, links) == "xenbr0.42 has no link (no carrier on eth0)"
+    up = {"xenbr0.42": Link("up", True, ("xenbr0",)), **LINKED}
+    assert readiness.link_problem(vlan, up) is None
+    assert "management: xenbr0.42 has no link (no carrier on eth0) after 180 s" in line(
+        readiness.Observed("4.20", "", ("192.0.2.20/24",), None, links), vlan)
+
+
+def test_an_open_vswitch_port_has_a_link_through_the_installers_nic():
+    # its own port is "unknown" with carrier, whatever the cable, and shows no lower device
+    ovs = {"xenbr0": Link("unknown", True), "ovs-system": Link("down", None, ("eth0",)), "eth0": Link("down", False)}
+    assert readiness.link_problem(DHCP, ovs) == "xenbr0 has no link (no carrier on eth0)"
+    assert readiness.link_problem(DHCP, {**ovs, "eth0": Link("up", True)}) is None
+    assert readiness.link_problem(DHCP, {"xenbr0": Link("unknown", True)}) == "xenbr0 has no link (eth0 does not exist)"
+    tagged = readiness.Expected("xenbr0.42", "inet", None, nic="eth0")
+    assert readiness.link_problem(tagged, {**ovs, "xenbr0.42": Link("unknown", True)}) == \
+        "xenbr0.42 has no link (no carrier on eth0)"
+    # a NIC that is the management interface itself needs only its own carrier
+    plain = readiness.Expected("eth0", "inet", None, nic="eth0")
+    assert readiness.link_problem(plain, {"eth0": Link("up", True)}) is None
+    assert readiness.link_problem(plain, {"eth0": Link("down", False)}) == "eth0 has no carrier"
 
 
 def test_a_long_error_is_cut_short():
@@ -214,15 +302,32 @@ class FakeSshd:
         self.sock.close()
 
 
+def fake_net(root, links: dict) -> None:
+    """/sys/class/net under root as the kernel lays it out: operstate, carrier (absent: reading it
+    fails, as for a device not brought up), lower_<port> links to the port's directory, bridge/."""
+    for name, link in links.items():
+        d = root / "sys/class/net" / name
+        d.mkdir(parents=True, exist_ok=True)
+        (d / "operstate").write_text(link.operstate + "\n")
+        if link.carrier is not None:
+            (d / "carrier").write_text(f"{int(link.carrier)}\n")
+        for lower in link.lowers:
+            (d / f"lower_{lower}").symlink_to(f"../{lower}")
+        if link.bridge:
+            (d / "bridge").mkdir()
+
+
 @pytest.fixture
 def host(tmp_path):
-    """A fake host: the installer's files for fresh-dhcp.xml, consoles, and fake xl/ip/hostname
-    answering as a ready host (xenbr0 holds 127.0.0.1, where the fake sshd listens)."""
+    """A fake host: the installer's files for fresh-dhcp.xml, consoles, xenbr0 bridging eth0 with
+    carrier in /sys/class/net, and fake xl/ip/hostname answering as a ready host (xenbr0 holds
+    127.0.0.1, where the fake sshd listens)."""
     root = tmp_path / "root"
     files = planned_files("fresh-dhcp.xml", "bios-1disk")
     for path in ("/etc/xensource-inventory", "/etc/firstboot.d/data/management.conf"):
         (root / path.lstrip("/")).parent.mkdir(parents=True, exist_ok=True)
         (root / path.lstrip("/")).write_text(files[path])
+    fake_net(root, {**LINKED, "lo": readiness.Link("unknown", True)})
     (root / "sys/class/tty/console").mkdir(parents=True)
     (root / "sys/class/tty/console/active").write_text("tty0 ttyS0\n")
     (root / "dev").mkdir()
@@ -232,13 +337,20 @@ def host(tmp_path):
     bin_.mkdir()
     _executable(bin_ / "xl", "#!/bin/sh\n"
                              "[ -e \"$XL_FAILS\" ] && { echo 'xencall: error: no hypervisor' >&2; exit 1; }\n"
+                             # stuck as in the kernel: killing it leaves its output open (a child holds it)
+                             "[ -n \"$XL_HANGS\" ] && { sleep 600 & echo $! >> \"$XL_HANGS\"; wait; }\n"
                              "printf 'host : xh\\nxen_major : 4\\nxen_minor : 20\\nxen_extra : .5-pre\\n'\n")
     address = {"family": "inet", "local": "127.0.0.1", "prefixlen": 8, "scope": "global"}
     listing = json.dumps([{"addr_info": [address]}])
     _executable(bin_ / "ip", f"#!/bin/sh\n[ \"$5\" = xenbr0 ] || exit 1\necho '{listing}'\n")
     _executable(bin_ / "hostname", "#!/bin/sh\necho xh.example.org\n")
-    # sshd enabled as the product ships it, unless the test says otherwise
-    _executable(bin_ / "systemctl", "#!/bin/sh\n[ \"$3\" = ssh.socket ] && exit 1\necho \"${SSH_STATE:-enabled}\"\n")
+    # sshd enabled as the product ships it, unless the test says otherwise; no ssh.socket, said as
+    # systemd 252 says it
+    _executable(bin_ / "systemctl", "#!/bin/sh\n"
+                                    "[ \"$3\" = ssh.socket ] && { echo \"Failed to get unit file state for $3: No such "
+                                    "file or directory\" >&2; exit 1; }\n"
+                                    "[ \"$SSH_STATE\" = hangs ] && exec sleep 30\n"
+                                    "echo \"${SSH_STATE:-enabled}\"\n")
     return root, tmp_path
 
 
@@ -293,6 +405,84 @@ def test_host_ready_names_what_is_not_ready_when_the_wait_is_over(host):
     assert "after 1 s (Connection refused); first boot: xenhost-firstboot failed: xen=none " in text
 
 
+def _kill_listed(path) -> None:
+    """The fake commands' stuck children, which the program under test rightly left behind."""
+    for pid in (path.read_text().split() if path.exists() else []):
+        try:
+            os.kill(int(pid), 9)
+        except ProcessLookupError:
+            pass
+
+
+def test_host_ready_keeps_to_its_wait_when_xl_hangs_in_the_kernel(host):
+    root, tmp = host
+    hung = tmp / "hung-pids"
+    sshd = FakeSshd()
+    start = time.monotonic()
+    try:
+        res = run_host_ready(host, sshd.port, wait=1, XL_HANGS=str(hung))
+    finally:
+        sshd.close()
+        took = time.monotonic() - start
+        _kill_listed(hung)
+    # the wait, a last round of checks of at least host-ready's PROBE (2) s each, and Python's start
+    assert took < 12, took
+    assert res.returncode == 1, res.stdout + res.stderr
+    said = (root / "run/xenhost/ready").read_text()
+    assert re.search(r"HOST NOT READY: xen: the toolstack does not answer after \d s \(xl info: no answer within "
+                     r"2 s\): xen=none hostname=xh.example.org", said), said
+
+
+def test_host_ready_checks_ssh_when_systemctl_does_not_answer(host):
+    with socket.socket() as s:          # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    res = run_host_ready(host, port, wait=1, SSH_STATE="hangs")
+    assert res.returncode == 1, res.stdout + res.stderr
+    assert "HOST NOT READY: ssh: not accepting connections on 127.0.0.1:" in res.stdout
+
+
+def test_host_ready_with_a_static_address_and_no_carrier_is_not_ready(host):
+    root, _ = host
+    conf = root / "etc/firstboot.d/data/management.conf"
+    conf.write_text(conf.read_text().replace("MODE='dhcp'", "MODE='static'\nIP='127.0.0.1'\nNETMASK='255.0.0.0'"))
+    shutil.rmtree(root / "sys/class/net")
+    fake_net(root, UNPLUGGED)
+    sshd = FakeSshd()                   # SSH answers on the address, from the host itself
+    try:
+        res = run_host_ready(host, sshd.port, wait=1)
+    finally:
+        sshd.close()
+    assert res.returncode == 1, res.stdout + res.stderr
+    assert (root / "run/xenhost/ready").read_text() == (
+        "*** Xenhost 0.1.0 HOST NOT READY: management: xenbr0 has no link (no carrier on its port eth0) after 1 s: "
+        "xen=4.20.5-pre hostname=xh.example.org management=xenbr0 address=127.0.0.1/8 ***\n")
+
+
+def test_host_ready_waits_for_a_cable_plugged_in_late(host):
+    root, _ = host
+    net = root / "sys/class/net"
+    for name in ("xenbr0", "eth0"):
+        (net / name / "carrier").write_text("0\n")
+        (net / name / "operstate").write_text("down\n")
+
+    def plug_in():
+        time.sleep(1.0)
+        for name in ("eth0", "xenbr0"):
+            (net / name / "carrier").write_text("1\n")
+            (net / name / "operstate").write_text("up\n")
+    threading.Thread(target=plug_in, daemon=True).start()
+    sshd = FakeSshd()
+    try:
+        res = run_host_ready(host, sshd.port, wait=20)
+    finally:
+        sshd.close()
+    assert res.returncode == 0, res.stdout + res.stderr
+    waiting = "waiting up to 20 s for: management: xenbr0 has no link (no carrier on its port eth0) after 0 s"
+    assert waiting in res.stdout
+    assert "HOST READY: xen=4.20.5-pre hostname=xh.example.org management=xenbr0" in res.stdout
+
+
 def test_firstboot_runs_each_script_once_and_reports_this_boots_failures(tmp_path):
     d = tmp_path / "usr/lib/xenhost/firstboot.d"
     d.mkdir(parents=True)
@@ -341,131 +531,6 @@ def test_the_ready_line_comes_after_first_boot_sshd_the_toolstack_and_the_networ
     assert ready["Install"]["WantedBy"] == ["multi-user.target"]
     with open(os.path.join(LIB, "firstboot")) as f:
         assert "READY" not in f.read().replace("/run/xenhost/ready", "")
-    for program in ("firstboot", "host-ready", "stop-guests"):
+    for program in ("firstboot", "host-ready"):
         mode = os.stat(os.path.join(LIB, program)).st_mode
         assert mode & stat.S_IXUSR and mode & stat.S_IXOTH, program
-
-
-# ---- guests at power-off ------------------------------------------------------------------------
-
-XL_LIST = """\
-Name                                        ID   Mem VCPUs\tState\tTime(s)
-Domain-0                                     0  1024     1     r-----      63.2
-xh-test-stay                                 3   128     1     -b----       2.0
-my guest                                     5   256     2     ---s--       1.1
-gone                                         7    64     1     -----d       0.3
-"""
-
-
-def test_xl_list_is_read_into_guests():
-    found = guests.parse_xl_list(XL_LIST)
-    assert found == [guests.Domain(3, "xh-test-stay", "-b----"), guests.Domain(5, "my guest", "---s--"),
-                     guests.Domain(7, "gone", "-----d")]
-    assert [d.ended for d in found] == [False, True, True]
-    assert guests.parse_xl_list("Name ID Mem VCPUs State Time(s)\nDomain-0 0 1024 1 r----- 1.0\n") == []
-
-
-def test_settled_guests_are_those_gone_or_ended():
-    listed = guests.parse_xl_list(XL_LIST)
-    assert guests.settled({3: "xh-test-stay", 5: "my guest", 9: "quick"}, listed) == [(5, True), (9, False)]
-
-
-def test_the_xendomains_defaults_shut_guests_down_with_one_bounded_wait():
-    script = ('. "$1"; printf "%s|" "$XENDOMAINS_SAVE" "$XENDOMAINS_RESTORE" "$XENDOMAINS_MIGRATE" '
-              '"$XENDOMAINS_STOP_MAXWAIT" "$XENDOMAINS_AUTO"')
-    out = subprocess.run(["sh", "-c", script, "sh", os.path.join(OVERLAY, "etc/default/xendomains")],
-                         capture_output=True, text=True, check=True).stdout
-    assert out == "|||60|/etc/xen/auto|"
-    dropin = _unit(os.path.join(UNITS, "xendomains.service.d/xenhost.conf"))
-    assert dropin["Service"]["ExecStop"] == ["", "/usr/lib/xenhost/stop-guests"]   # Debian's stop replaced
-    assert "console" in dropin["Service"]["StandardOutput"][0]
-
-
-FAKE_XL = r"""#!/usr/bin/env python3
-# A fake xl over a JSON state file: {"domains": {id: [name, state, behaviour]}, "log": [...]}.
-# behaviour on shutdown: "obeys" (gone), "lingers" (stays listed, shut down), "ignores".
-import json, os, sys
-path = os.environ["XL_STATE"]
-st = json.load(open(path))
-cmd, args = sys.argv[1], sys.argv[2:]
-st["log"].append(" ".join(sys.argv[1:]))
-doms = st["domains"]
-if cmd == "list" and st.get("broken"):
-    sys.exit(1)
-elif cmd == "list":
-    print("Name                                        ID   Mem VCPUs\tState\tTime(s)")
-    print("Domain-0                                     0  1024     1     r-----      63.2")
-    for domid, (name, state, _) in sorted(doms.items(), key=lambda d: int(d[0])):
-        print(f"{name:40s} {domid:>5} 128 1 {state} 1.0")
-elif cmd == "shutdown":
-    name, state, how = doms[args[-1]]
-    if how == "obeys":
-        del doms[args[-1]]
-    elif how == "lingers":
-        doms[args[-1]] = [name, "---s--", how]
-elif cmd == "destroy":
-    doms.pop(args[-1], None)
-json.dump(st, open(path, "w"))
-if cmd == "shutdown" and how == "refuses":
-    print("libxl: error: PV control interface not available", file=sys.stderr)
-    sys.exit(1)
-"""
-
-
-def run_stop_guests(tmp_path, domains: dict, wait: float = 1) -> tuple[subprocess.CompletedProcess, dict]:
-    bin_ = tmp_path / "bin"
-    bin_.mkdir(exist_ok=True)
-    _executable(bin_ / "xl", FAKE_XL)
-    state = tmp_path / "xl.json"
-    state.write_text(json.dumps({"domains": domains, "log": []}))
-    res = subprocess.run([sys.executable, os.path.join(LIB, "stop-guests"), "--wait", str(wait), "--interval", "0.1"],
-                         env={**os.environ, "PATH": f"{bin_}:{os.environ['PATH']}", "XL_STATE": str(state)},
-                         capture_output=True, text=True, timeout=60)
-    return res, json.loads(state.read_text())
-
-
-def test_stop_guests_shuts_every_guest_down_then_destroys_what_is_left(tmp_path):
-    start = time.monotonic()
-    res, state = run_stop_guests(tmp_path, {"3": ["quick", "-b----", "obeys"], "4": ["stuck", "r-----", "ignores"],
-                                            "5": ["orphan", "-b----", "lingers"], "6": ["no pv", "-b----", "refuses"]})
-    assert res.returncode == 0, res.stderr
-    assert 1 <= time.monotonic() - start < 30
-    lines = res.stdout.splitlines()
-    assert lines[0] == ("xenhost: shutting down 4 guests, waiting up to 1 s: quick (3), stuck (4), orphan (5), "
-                        "no pv (6)")
-    assert "xenhost: guest no pv (6): xl shutdown failed: libxl: error: PV control interface not available" in lines
-    assert "xenhost: guest quick (3) shut down after 0 s" in lines
-    assert "xenhost: guest orphan (5) shut down after 0 s" in lines          # shut down, then its domain cleared
-    assert lines[-2:] == ["xenhost: guest stuck (4) did not shut down within 1 s: destroyed",
-                          "xenhost: guest no pv (6) did not shut down within 1 s: destroyed"]
-    assert state["domains"] == {}
-    log = state["log"]
-    assert [c for c in log if c.startswith("shutdown")] == ["shutdown -F 3", "shutdown -F 4", "shutdown -F 5",
-                                                            "shutdown -F 6"]
-    assert log.index("destroy 4") > log.index("shutdown -F 6") and "destroy 3" not in log
-
-
-def test_stop_guests_with_no_guest_says_so_at_once(tmp_path):
-    res, state = run_stop_guests(tmp_path, {})
-    assert res.stdout == "xenhost: no guests running\n" and state["log"] == ["list"]
-
-
-def test_stop_guests_says_when_xl_does_not_answer(tmp_path):
-    bin_ = tmp_path / "bin"
-    bin_.mkdir()
-    _executable(bin_ / "xl", FAKE_XL)
-    state = tmp_path / "xl.json"
-    state.write_text(json.dumps({"domains": {"3": ["g", "-b----", "obeys"]}, "log": [], "broken": True}))
-    res = subprocess.run([sys.executable, os.path.join(LIB, "stop-guests"), "--wait", "1"],
-                         env={**os.environ, "PATH": f"{bin_}:{os.environ['PATH']}", "XL_STATE": str(state)},
-                         capture_output=True, text=True, timeout=60)
-    assert res.returncode == 1 and res.stdout == "xenhost: xl list does not answer: the guests could not be shut down\n"
-
-
-def test_stop_guests_reads_the_wait_as_debians_script_does(tmp_path):
-    stop = _load("stop_guests", os.path.join(LIB, "stop-guests"))     # its `import guests` is loaded already
-    assert stop.configured_wait(os.path.join(OVERLAY, "etc/default/xendomains")) == 60
-    debian = tmp_path / "xendomains"
-    debian.write_text("# Debian's\nXENDOMAINS_SAVE=/var/lib/xen/save\nXENDOMAINS_STOP_MAXWAIT=300\n")
-    assert stop.configured_wait(str(debian)) == 300
-    assert stop.configured_wait(str(tmp_path / "missing")) == stop.WAIT

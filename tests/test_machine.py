@@ -77,6 +77,7 @@ BAD = [   # (edit, the error after "m.json: ")
     (_set("disks.1.name", "sda"), 'disks[1].name: "sda" is already the name of disks[0]'),
     (_set("boot_mode", "efi"), 'boot_mode: expected one of "bios", "uefi", got "efi"'),
     (_set("virtualization", "yes"), 'virtualization: expected one of "", "vmx", "svm", got "yes"'),
+    (_set("hap", "yes"), 'hap: expected true, false or null, got "yes"'),
     (_set("cpu_count", 0), "cpu_count: must be at least 1, got 0"),
     (_set("memory_mib", "4G"), 'memory_mib: expected an integer, got "4G"'),
     (_set("installations", [{"disk": "sdz"}]), 'installations[0].disk: no disk named "sdz" in disks'),
@@ -93,6 +94,22 @@ def test_a_wrong_shape_names_the_field(edit, message):
     with pytest.raises(InstallerError) as err:
         machine_mod.from_dict(data, "m.json")
     assert str(err.value).startswith("m.json: " + message)
+
+
+def test_hardware_assisted_paging_needs_virtualization():
+    data = {**copy.deepcopy(BASE), "virtualization": "", "hap": True}
+    with pytest.raises(InstallerError) as err:
+        machine_mod.from_dict(data, "m.json")
+    assert str(err.value) == 'm.json: hap: true means the CPU has EPT or NPT for VT-x or AMD-V, and virtualization is ""'
+    for hap in (False, None):       # nothing known, or nothing there: both consistent without VT-x/AMD-V
+        assert machine_mod.from_dict({**data, "hap": hap}, "m.json").hap is hap
+    assert machine_mod.from_dict(BASE, "m.json").hap is None      # recorded before it was probed
+
+
+@pytest.mark.parametrize("virt,hap,shown", [("vmx", True, "vmx with ept"), ("svm", False, "svm without npt"),
+                                            ("svm", None, "svm"), ("", None, "none"), ("", False, "none")])
+def test_virtualization_as_the_probe_summary_shows_it(virt, hap, shown):
+    assert machine_mod.Machine(virtualization=virt, hap=hap).virtualization_shown() == shown
 
 
 @pytest.mark.parametrize("text,message", [

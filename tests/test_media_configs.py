@@ -11,11 +11,13 @@ import shutil
 import subprocess
 import sys
 import threading
+import urllib.parse
 
 import pytest
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "image"))
-from xhbuild import isobuild, pxebuild  # noqa: E402
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "image"))
+from xhbuild import isobuild, pxebuild, signedboot  # noqa: E402
 
 from installer import cmdline  # noqa: E402
 
@@ -44,7 +46,10 @@ def test_pxe_samples_boot_lines_parse_and_fetch_the_live_system(kind):
         for line in lines:
             opts = _parsed(line)
             assert "boot=live" in line and "fetch=http://SERVER/xenhost/filesystem.squashfs" in line
-            assert "ethdevice=eth0" in line and set(opts.consoles) == {"tty0", "ttyS0,115200"}
+            assert set(opts.consoles) == {"tty0", "ttyS0,115200"} and "net.ifnames=0" in line.split()
+            # live-boot takes the NIC BOOTIF names (pxelinux: IPAPPEND 2), else every NIC with a
+            # link; ethdevice= would pin a name that depends on the drivers' probe order
+            assert "ethdevice" not in line and (kind == "pxelinux" or "BOOTIF=01-" in line)
     shared = [_parsed(line) for line in PXE_LINES[kind](SAMPLES[kind]()) if SHARED_ANSWERFILE in line]
     assert len(shared) == 1 and shared[0].answerfile == "http://192.0.2.7/xenhost/answerfile.xml"
     (host,) = [_parsed(line) for line in PXE_LINES[kind](HOST_SAMPLES[kind]())]
@@ -164,6 +169,27 @@ def test_artifact_texts_name_the_product_and_every_file_says_the_local_disk_is_t
     assert f"{P.brand} {P.version}" in isobuild.MENU.format(brand=P.brand, version=P.version)
 
 
+def test_the_tftp_root_the_readme_and_docs_name_is_the_one_the_configs_read():
+    """GRUB reads /grub (its prefix) and /vmlinuz, /initrd.img from the TFTP root: the directory
+    must be that root, and the README and docs/media.md list the names it takes there."""
+    assert signedboot.PREFIX["grubnetx64.efi"] == "/grub" and signedboot.NET_BOOT_FILE.startswith("grub/")
+    cfg = pxebuild.grub_cfg()
+    assert re.findall(r"^\tlinux (\S+) ", cfg, re.M) == ["/vmlinuz"] * 3
+    assert re.findall(r"^\tinitrd (\S+)$", cfg, re.M) == ["/initrd.img"] * 3
+    names = ["/grub/", "/vmlinuz", "/initrd.img", *(f"/{os.path.basename(p)}" for p in pxebuild.PXELINUX),
+             "/pxelinux.cfg/"]
+    readme = " ".join(pxebuild._texts()["README.txt"].split())
+    with open(os.path.join(ROOT, "docs/media.md")) as f:
+        media = f.read()
+    tftp = media.split("### The TFTP root", 1)[1].split("\n### ", 1)[0]
+    for name in names:
+        assert f" {name} " in readme and f"`{name}" in tftp, name
+    # the DHCP examples offer the boot files by client architecture (option 93: 0 BIOS, 7/9 x64 UEFI)
+    assert "option arch = 00:07 or option arch = 00:09" in media
+    assert all(f"option:client-arch,{n}" in media for n in (0, 7, 9))
+    assert all(f'"{f}"' in media or f",{f}" in media for f in ("pxelinux.0", signedboot.NET_BOOT_FILE))
+
+
 @pytest.fixture
 def report_server():
     """A real HTTP server recording POSTs: (base URL, [(path, body)])."""
@@ -220,6 +246,22 @@ def test_report_hook_posts_the_boot_nics_mac_and_the_outcome(report_server, tmp_
     res = subprocess.run([str(hook), *args], capture_output=True, text=True, timeout=60)
     assert res.returncode == 0, res.stderr
     assert posts == [(f"/xenhost/installed/{mac}", f"status={status}")]
+
+
+def test_report_hook_posts_why_the_install_failed(report_server, tmp_path):
+    """The installer hands a failure's reason to the script ($XENHOST_FAILURE): it goes to the boot
+    server as reason=, URL-encoded, so the operator learns why without anyone at the console."""
+    if not shutil.which("curl"):
+        pytest.skip("needs curl, as in the installer environment")
+    server, posts = report_server
+    hook = _hook(tmp_path, server, "BOOTIF=01-52-54-00-ab-cd-ef")
+    why = "the install cannot be planned: Secure Boot is enabled & \"Other OS\" 100%"
+    res = subprocess.run([str(hook), "1"], capture_output=True, text=True, timeout=60,
+                         env={**os.environ, "XENHOST_FAILURE": why})
+    assert res.returncode == 0, res.stderr
+    [(path, body)] = posts
+    assert path == "/xenhost/installed/52-54-00-ab-cd-ef"
+    assert urllib.parse.parse_qs(body) == {"status": ["1"], "reason": [why]}
 
 
 def test_report_hook_without_bootif_takes_the_first_nic_with_an_address(report_server, tmp_path):

@@ -17,7 +17,7 @@ import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "image"))
-from xhbuild import contents, envbuild, firmware, mirror, productbuild, report  # noqa: E402
+from xhbuild import common, contents, envbuild, firmware, mirror, productbuild, report  # noqa: E402
 
 from helpers import EXAMPLES, machine  # noqa: E402
 
@@ -74,6 +74,118 @@ def test_the_filter_is_written_before_the_packages_and_gone_from_the_finished_ro
     assert (tmp_path / firmware.FILTER.lstrip("/")).read_text() == firmware.dpkg_filter()
     subprocess.run(["sh", "-c", drop, "exec", str(tmp_path)], check=True)
     assert not (tmp_path / firmware.FILTER.lstrip("/")).exists()
+
+
+def _dpkg_keeps_entry(path: str, kind: str, filters: list[str]) -> bool:
+    """_dpkg_keeps, plus dpkg's rule for links and directories (kind "l", "d"): one it would drop is
+    kept when its path starts with the fixed part (up to the first wildcard) of any path-include."""
+    if _dpkg_keeps(path, filters):
+        return True
+    if kind not in ("l", "d"):
+        return False
+    includes = [g for k, _, g in (line.partition("=") for line in filters) if k == "path-include"]
+    return any(path.startswith(re.split(r"[*?\[\\]", g, maxsplit=1)[0]) for g in includes)
+
+
+# from `dpkg-deb -c` of firmware-intel-misc 20250410-2 (trixie): files and the links among them
+INTEL_MISC = {"/usr/lib/firmware/intel/ice/ddp/ice-1.3.41.0.pkg": None, "/usr/lib/firmware/intel/ice/ddp/ice.pkg":
+              "ice-1.3.41.0.pkg", "/usr/lib/firmware/intel/vpu/vpu_37xx_v1.bin": None,
+              "/usr/lib/firmware/intel/vpu/vpu_37xx_v0.0.bin": "vpu_37xx_v1.bin",
+              "/usr/lib/firmware/qat_895xcc_mmp.bin": None, "/usr/lib/firmware/qat_mmp.bin": "qat_895xcc_mmp.bin"}
+
+
+def _listing(paths: dict[str, str | None]) -> dict[str, str | None]:
+    """A root's listing with the directories the paths need."""
+    dirs = {"/".join(p.split("/")[:i]): None for p in paths for i in range(2, p.count("/") + 1)}
+    return {**dirs, **paths}
+
+
+def test_the_filter_leaves_links_to_files_it_left_out_which_prune_finds():
+    """dpkg keeps intel/vpu/vpu_37xx_v0.0.bin (under the included directory intel) but not the file
+    it points at: the reason for firmware.prune()."""
+    filters = firmware.dpkg_filter().splitlines()
+    kinds = {p: "l" if t else "f" for p, t in INTEL_MISC.items()}
+    kept = {p: t for p, t in INTEL_MISC.items() if _dpkg_keeps_entry(p, kinds[p], filters)}
+    assert "/usr/lib/firmware/intel/vpu/vpu_37xx_v0.0.bin" in kept
+    assert "/usr/lib/firmware/intel/vpu/vpu_37xx_v1.bin" not in kept and "/usr/lib/firmware/qat_mmp.bin" not in kept
+    assert firmware.dangling(_listing(kept)) == ["/usr/lib/firmware/intel/vpu/vpu_37xx_v0.0.bin"]
+
+
+def test_links_are_resolved_inside_the_root():
+    fw = "/usr/lib/firmware"
+    entries = _listing({"/lib": "usr/lib", "/etc/hostname": None, f"{fw}/tigon/tg3.bin": None,
+                        f"{fw}/ok": "tigon/tg3.bin", f"{fw}/abs": "/lib/firmware/tigon/tg3.bin",
+                        f"{fw}/chain": "ok", f"{fw}/dir": "tigon", f"{fw}/up": "../../../../../../etc/hostname",
+                        f"{fw}/gone": "tigon/tg3-old.bin", f"{fw}/to-gone": "gone", f"{fw}/host": "/etc/passwd",
+                        f"{fw}/loop-a": "loop-b", f"{fw}/loop-b": "loop-a", f"{fw}/self": "self",
+                        "/etc/broken": "nowhere"})
+    assert firmware.resolve(entries, f"{fw}/abs") == f"{fw}/tigon/tg3.bin"
+    assert firmware.resolve(entries, "/lib/firmware/chain") == f"{fw}/tigon/tg3.bin"
+    assert firmware.resolve(entries, f"{fw}/up") == "/etc/hostname"        # .. stops at the root's top
+    assert firmware.resolve(entries, f"{fw}/dir/tg3.bin") == f"{fw}/tigon/tg3.bin"
+    # /etc/passwd exists on any machine, but not in this root; a loop leads nowhere; outside the
+    # firmware directory nothing is looked at
+    assert firmware.dangling(entries) == [f"{fw}/gone", f"{fw}/host", f"{fw}/loop-a", f"{fw}/loop-b", f"{fw}/self",
+                                          f"{fw}/to-gone"]
+    assert firmware.dangling(entries, ("/etc",)) == ["/etc/broken"]
+
+
+def test_prune_removes_the_dangling_links_and_the_directories_left_empty(tmp_path):
+    root = tmp_path / "root"
+    fw = root / "usr/lib/firmware"
+    for rel in ("tigon/tg3.bin", "intel/ice/ddp/ice-1.3.41.0.pkg"):
+        (fw / rel).parent.mkdir(parents=True, exist_ok=True)
+        (fw / rel).write_bytes(b"x")
+    for rel in ("intel/ish", "intel/ice/ddp-comms", "intel/vpu"):
+        (fw / rel).mkdir(parents=True)
+    links = {"intel/ice/ddp/ice.pkg": "ice-1.3.41.0.pkg", "intel/vpu/vpu_37xx_v0.0.bin": "vpu_37xx_v1.bin",
+             "tg3-abs.bin": "/usr/lib/firmware/tigon/tg3.bin", "passwd": "/etc/passwd"}
+    for rel, target in links.items():
+        os.symlink(target, fw / rel)
+    os.symlink("usr/lib", root / "lib")
+    removed, emptied = firmware.prune(str(root))
+    assert removed == ["/usr/lib/firmware/intel/vpu/vpu_37xx_v0.0.bin", "/usr/lib/firmware/passwd"]
+    assert emptied == ["/usr/lib/firmware/intel/ice/ddp-comms", "/usr/lib/firmware/intel/ish",
+                       "/usr/lib/firmware/intel/vpu"]
+    assert os.path.islink(fw / "intel/ice/ddp/ice.pkg") and os.path.islink(fw / "tg3-abs.bin")
+    assert (fw / "tigon/tg3.bin").exists() and os.path.islink(root / "lib")
+    assert firmware.prune(str(root)) == ([], [])            # nothing left to do; no firmware at all:
+    assert firmware.prune(str(tmp_path / "empty")) == ([], [])
+
+
+def test_both_builds_prune_and_check_the_root_mmdebstrap_made_and_put_efivarfs_in_its_initrd(monkeypatch,
+                                                                                              tmp_path):
+    made, pruned, checked = [], [], []
+
+    def fake(pkgs, hooks, target, sources, dpkg_excludes=(), essential_hooks=()):
+        assert common.EFIVARFS_INITRD in essential_hooks
+        made.append(target)
+
+    def check(root):
+        assert pruned[-1] == root           # the links prune() removes are no firmware
+        checked.append(root)
+        raise StopIteration                 # the rest of the build is not run
+    monkeypatch.setattr(firmware, "prune", pruned.append)
+    monkeypatch.setattr(firmware, "check", check)
+    monkeypatch.setattr(mirror, "derive", lambda root="/": mirror.Mirror("http://m.test/debian", None))
+    for module in (productbuild, envbuild):
+        monkeypatch.setattr(module, "mmdebstrap", fake)
+    monkeypatch.setattr(envbuild, "need_tools", lambda: None)
+    monkeypatch.setattr(envbuild, "cached", lambda *a: (str(tmp_path), str(tmp_path / "root"), False))
+    monkeypatch.setattr(envbuild, "run", lambda argv, **kw: None)
+    monkeypatch.setattr(envbuild, "key", lambda: "k")
+    for call in (lambda: productbuild._root(str(tmp_path / "r"), str(tmp_path)), envbuild.build):
+        with pytest.raises(StopIteration):
+            call()
+    assert made == pruned == checked == [str(tmp_path / "r"), str(tmp_path / "root.tmp")]
+
+
+def test_the_efivarfs_hook_adds_the_module_to_the_initrd_and_lists_no_prerequisite(tmp_path):
+    subprocess.run(["sh", "-c", common.EFIVARFS_INITRD, "exec", str(tmp_path)], check=True)
+    hook = tmp_path / "etc/initramfs-tools/hooks/xenhost-efivarfs"
+    assert os.access(hook, os.X_OK) and hook.read_text().splitlines()[-1] == "manual_add_modules efivarfs"
+    res = subprocess.run([str(hook), "prereqs"], capture_output=True, text=True)
+    assert (res.returncode, res.stdout) == (0, "")
 
 
 def test_a_bad_firmware_line_is_an_error_with_its_place(tmp_path):
@@ -208,6 +320,10 @@ def _check_firmware(files: set[str], where: str) -> None:
         assert any(fnmatch.fnmatchcase(x, f) for x in files), f"{where}: {f} missing"
 
 
+def _has_efivarfs(members: dict[str, int]) -> bool:
+    return any(fnmatch.fnmatchcase(m, "usr/lib/modules/*/kernel/fs/efivarfs/efivarfs.ko*") for m in members)
+
+
 @built
 def test_built_product_root_has_device_model_guest_firmware_microcode_and_firmware(images):
     image = os.path.join(images["product"], "images/root.squashfs")
@@ -223,6 +339,7 @@ def test_built_product_root_has_device_model_guest_firmware_microcode_and_firmwa
         assert path in lib, path
     fw = _firmware_files(files)
     _check_firmware(fw, "product root")
+    assert firmware.dangling(contents.squashfs_entries(image)) == [], "links to firmware the build left out"
     assert len([f for f in fw if f.startswith("intel-ucode/")]) > 100 and any(f.startswith("amd-ucode/") for f in fw)
     assert firmware.FILTER not in files
     assert b"AMD64UCODE_INITRAMFS=early" in contents.squashfs_cat(image, "etc/default/amd64-microcode")
@@ -241,6 +358,7 @@ def test_built_product_root_has_device_model_guest_firmware_microcode_and_firmwa
     members = {**early, **main}
     for f in ("tigon/tg3.bin", "bnx2x/bnx2x-e2-7.13.21.0.fw", "rtl_nic/rtl8168h-2.fw"):
         assert f"usr/lib/firmware/{f}" in members, f
+    assert _has_efivarfs(members)
 
 
 @built
@@ -248,6 +366,7 @@ def test_built_installer_environment_and_its_initrd_have_the_firmware(images):
     env = images["env"]
     files = report.tree_files(env)
     _check_firmware(_firmware_files(files), "installer environment")
+    assert firmware.dangling(firmware.root_entries(env)) == [], "links to firmware the build left out"
     assert not os.path.exists(os.path.join(env, firmware.FILTER.lstrip("/")))
     with open(os.path.join(env, "var/lib/dpkg/status")) as f:
         assert not set(firmware.packages()) - set(contents.dpkg_versions(f.read()))
@@ -258,6 +377,7 @@ def test_built_installer_environment_and_its_initrd_have_the_firmware(images):
     for fw in ("tigon/tg3.bin", "bnx2/bnx2-mips-09-6.2.1b.fw", "bnx2x/bnx2x-e2-7.13.21.0.fw", "rtl_nic/rtl8168h-2.fw",
                "intel/ice/ddp/ice-*.pkg", "phanfw.bin"):      # ice.pkg is a link to the versioned file
         assert any(fnmatch.fnmatchcase(m, f"usr/lib/firmware/{fw}") for m in {**early, **main}), fw
+    assert _has_efivarfs({**early, **main})       # its init-top mounts it on a UEFI boot (Secure Boot probe)
 
 
 @built

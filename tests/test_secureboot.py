@@ -7,6 +7,7 @@ import dataclasses
 import json
 import shutil
 import subprocess
+import sys
 
 import pytest
 from helpers import EXAMPLES, MACHINES, ROOT, machine, parse_text
@@ -67,6 +68,23 @@ def test_without_efivarfs_the_kernel_lockdown_decides(tmp_path, locked, enabled)
         assert "efivarfs not readable" in state.evidence
 
 
+@pytest.mark.parametrize("error", [PermissionError(13, "Permission denied"), OSError(5, "Input/output error")])
+def test_efivarfs_that_cannot_be_listed_is_unreadable_not_a_crash(tmp_path, monkeypatch, error):
+    """iterdir() refused (a PermissionError, any OSError): as if efivarfs were not mounted."""
+    where = efivars(tmp_path, SecureBoot=1)
+    real = secureboot.Path.iterdir
+
+    def refused(self):
+        if self == where:
+            raise error
+        return real(self)
+    monkeypatch.setattr(secureboot.Path, "iterdir", refused)
+    for locked, enabled in (("integrity", True), ("none", None)):
+        (tmp_path / "lockdown").unlink(missing_ok=True)
+        state = secureboot.read_state(True, where, lockdown(tmp_path, locked))
+        assert state.enabled is enabled and "efivarfs not readable" in state.evidence
+
+
 @pytest.mark.parametrize("raw", [b"\x06\x00\x00\x00", b"\x06\x00\x00\x00\x01\x00", b"\x06\x00\x00\x00\x02"])
 def test_a_malformed_variable_is_not_read_as_off(tmp_path, raw):
     """Anything but 4 attribute bytes and a 0 or 1 is unreadable: the lockdown decides, as without efivarfs."""
@@ -94,9 +112,12 @@ def test_the_recorded_secure_boot_machine_round_trips():
 
 @pytest.mark.parametrize("path", sorted(MACHINES.glob("*.json")), ids=lambda p: p.name)
 def test_recorded_machines_say_true_false_or_nothing(path):
-    """Machines recorded before the field existed load as "not known" (no effect on their plans)."""
+    """Every UEFI description says true or false: "not known" warns in the plan, so a description
+    that leaves it out would change its plans (the not-known case is built in the tests below)."""
     data = json.loads(path.read_text())
     assert machine_mod.load(path).secure_boot is data.get("secure_boot")
+    if data["boot_mode"] == "uefi":
+        assert data["secure_boot"] in (True, False)
 
 
 @pytest.mark.parametrize("changes,error", [
@@ -169,11 +190,103 @@ def test_setup_mode_is_not_enforcing_and_the_plan_says_so():
     assert plan.warnings[0] == secureboot.SETUP_MODE and "enforces nothing" in plan.warnings[0]
 
 
-@pytest.mark.parametrize("changes", [{"secure_boot": False}, {"secure_boot": None},
-                                     {"boot_mode": "bios", "secure_boot": False}])
+@pytest.mark.parametrize("changes", [{"secure_boot": False}, {"boot_mode": "bios", "secure_boot": False},
+                                     {"boot_mode": "bios", "secure_boot": None}])
 def test_no_effect_when_the_firmware_does_not_enforce(changes):
     plan = make_plan(fresh(), dataclasses.replace(machine("uefi-secureboot"), **changes))
     assert not any("Secure Boot" in w for w in plan.warnings)
+
+
+# -- not known: a warning, never a refusal --------------------------------------------------------
+UNKNOWN_HEAD = "Secure Boot: its state could not be read"
+
+
+def not_known():
+    """The recorded QEMU machine as the probe sees it when efivarfs is unreadable and no lockdown shows."""
+    return dataclasses.replace(machine("uefi-secureboot"), secure_boot=None)
+
+
+def test_not_known_warns_first_in_words_the_operator_acts_on():
+    m = not_known()
+    assert secureboot.unknown(m) and not secureboot.enforcing(m)
+    plan = make_plan(fresh(), m)                # planned: an unknown must not block firmware without efivars
+    assert plan.warnings[0] == secureboot.UNKNOWN
+    for words in (UNKNOWN_HEAD, "efivarfs were not readable", "the installed host will not boot",
+                  "check the firmware setup", "Security or Boot > Secure Boot", "make sure it is Disabled"):
+        assert words in plan.warnings[0]
+    known = make_plan(fresh(), dataclasses.replace(m, secure_boot=False))     # the same install otherwise
+    assert (plan.steps, plan.files, plan.disks) == (known.steps, known.files, known.disks)
+    assert known.warnings == plan.warnings[1:]
+
+
+@pytest.mark.parametrize("action", ["stop", "continue"])
+def test_not_known_is_the_same_warning_whatever_the_action(action):
+    assert secureboot.verdict(not_known(), action) == ("", [secureboot.UNKNOWN])
+
+
+def test_not_known_concerns_only_a_uefi_install_that_writes_a_boot_loader():
+    assert secureboot.verdict(not_known(), "stop", writes_boot_loader=False) == ("", [])
+    bios = dataclasses.replace(not_known(), boot_mode="bios")
+    assert not secureboot.unknown(bios) and secureboot.verdict(bios, "stop") == ("", [])
+    setup = dataclasses.replace(not_known(), secure_boot_setup_mode=True)   # Setup Mode is known: nothing enforced
+    assert not secureboot.unknown(setup) and secureboot.verdict(setup, "stop") == ("", [secureboot.SETUP_MODE])
+
+
+def test_not_known_in_the_probe_line_and_in_the_description():
+    m = not_known()
+    assert secureboot.shown(m) == "not known"
+    assert json.loads(m.to_json())["secure_boot"] is None
+    assert machine_mod.from_dict(json.loads(m.to_json()), "again").secure_boot is None
+
+
+def test_not_known_on_the_wizard_summary():
+    from installer import wizard, wizard_summary
+    from installer.product import DEFAULT as PRODUCT
+    m = not_known()
+    c = wizard.defaults(m)
+    c.password_hash = "x"
+    [line] = wizard_summary.secure_boot(wizard.to_config(c, m), m)
+    assert line == wizard_summary.Line(secureboot.UNKNOWN_SHORT) and line.text.startswith(UNKNOWN_HEAD)
+    assert "check the firmware setup (Security or Boot > Secure Boot) and disable it" in line.text
+    assert wizard_summary.lines(c, m, PRODUCT)[-1] == line
+    assert not wizard.applies("secure-boot", c, m, PRODUCT)       # no screen to stop at: a warning only
+
+
+def described(tmp_path, **changes):
+    """uefi-secureboot.json written with changes, for the command line."""
+    path = tmp_path / "m.json"
+    path.write_text(json.dumps({**json.loads((MACHINES / "uefi-secureboot.json").read_text()), **changes}))
+    return path
+
+
+def vda_answer_file(tmp_path):
+    path = tmp_path / "a.xml"
+    path.write_text(VDA)
+    return path
+
+
+def test_not_known_in_installer_plan_output(tmp_path):
+    res = subprocess.run([sys.executable, "-m", "installer", "plan", vda_answer_file(tmp_path), "--machine",
+                          described(tmp_path, secure_boot=None)], cwd=ROOT, capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    assert f"WARNING: {secureboot.UNKNOWN}" in res.stdout
+    assert f"WARNING: {secureboot.UNKNOWN}" in (ROOT / "docs" / "answerfile.md").read_text()     # as documented
+    res = subprocess.run([sys.executable, "-m", "installer", "plan", vda_answer_file(tmp_path), "--machine",
+                          described(tmp_path, secure_boot=False)], cwd=ROOT, capture_output=True, text=True)
+    assert res.returncode == 0 and "Secure Boot" not in res.stdout
+
+
+def test_not_known_on_the_unattended_console_and_in_its_log(tmp_path):
+    """The engine an unattended install runs prints and logs plan warnings (here in a dry run)."""
+    log, events = tmp_path / "install.log", tmp_path / "events.jsonl"
+    res = subprocess.run([sys.executable, "-m", "installer", "--log", log, "install", vda_answer_file(tmp_path),
+                          "--machine", described(tmp_path, secure_boot=None), "--dry-run", "--events", events],
+                         cwd=ROOT, capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    assert f"WARNING: {secureboot.UNKNOWN}" in " ".join(res.stderr.split())
+    assert f"plan: {secureboot.UNKNOWN}" in log.read_text()
+    warned = [json.loads(x) for x in events.read_text().splitlines() if '"warning"' in x]
+    assert {"step": "plan", "message": secureboot.UNKNOWN}.items() <= warned[0].items()
 
 
 @pytest.mark.parametrize("mode", [Mode.UPGRADE, Mode.RESTORE, Mode.REINSTALL])
@@ -260,6 +373,14 @@ def test_the_boot_parameter():
 def test_the_boot_line_or_the_answer_file_accepts(file_says, boot_says, result):
     opts = cmdline.parse(f"secureboot={boot_says}" if boot_says else "")[0]
     assert cmdline.applied(InstallConfig(secure_boot=file_says), opts).secure_boot == result
+
+
+@pytest.mark.parametrize("wizard_says", ["stop", "continue"])
+def test_the_boot_line_accepts_nothing_for_the_wizard(wizard_says):
+    """The wizard's config keeps its own screen's answer: secureboot= is the answer file's twin."""
+    opts = cmdline.parse("secureboot=continue atexit=poweroff")[0]
+    cfg = cmdline.applied(InstallConfig(secure_boot=wizard_says), opts, wizard=True)
+    assert cfg.secure_boot == wizard_says and cfg.at_exit.value == "poweroff"     # the rest applies
 
 
 @pytest.mark.parametrize("text,expected", [
@@ -367,3 +488,9 @@ def test_at_boot_secureboot_continue_goes_on_with_the_warning(secure_machine, ca
     assert secure_machine("secureboot=continue") == 0
     assert secure_machine.given["cfg"].secure_boot == "continue"
     assert secure_machine.given["plan"].warnings[0] == secureboot.ACCEPTED
+
+
+def test_at_boot_not_known_goes_on_with_the_warning(secure_machine, monkeypatch):
+    monkeypatch.setattr(boot, "probe", not_known)
+    assert secure_machine() == 0
+    assert secure_machine.given["plan"].warnings[0] == secureboot.UNKNOWN

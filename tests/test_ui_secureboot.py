@@ -111,3 +111,41 @@ def test_summary_lines():
     [line] = wizard_summary.secure_boot(wizard.to_config(c, setup), setup)
     assert not line.alarm and "Setup Mode" in line.text
     assert wizard_summary.secure_boot(wizard.to_config(c, load("uefi-3disks")), load("uefi-3disks")) == []
+
+
+def app_with_boot_line(m, tmp_path, line: str):
+    from installer import cmdline
+    from installer.ui.app import App
+    from installer.wizard_backend import DryRunBackend
+    opts = cmdline.parse(line)[0]
+    return App(m, DryRunBackend(m, str(tmp_path / "run"), boot_options=opts), eula="THE LICENSE")
+
+
+def test_the_boot_lines_secureboot_continue_accepts_nothing_in_the_wizard(tmp_path):
+    """secureboot=continue on the boot line used to reach the wizard's config (cmdline.applied): the
+    answer file left on a machine that does not enforce said continue, and replayed on one that does,
+    it accepted silently. Only Continue on the wizard's own screen accepts."""
+    app = app_with_boot_line(load("uefi-3disks"), tmp_path, "console=ttyS0 secureboot=continue")
+    go_to(app, "summary")
+    assert "secure-boot" not in app.history
+    drive.next_(app)
+    assert app.outcome.success
+    backend = app.session.backend
+    written = open(backend.saved_answerfile).read()
+    assert "secure-boot" not in written and answerfile.parse_file(backend.saved_answerfile)[0].secure_boot == "stop"
+    assert 'serial-console="ttyS0"' in written                  # the rest of the boot line still applies
+    assert secureboot.ACCEPTED.replace('"', '\\"') not in open(backend.events_path()).read()
+
+
+@pytest.mark.parametrize("choice", ["stop", "continue"])
+def test_on_an_enforcing_machine_the_screen_asks_whatever_the_boot_line_says(tmp_path, choice):
+    app = app_with_boot_line(load("uefi-secureboot"), tmp_path, "secureboot=continue")
+    go_to(app, "secure-boot")
+    assert drive.field(app, "secure_boot").value == "stop"       # not pre-answered by the boot line
+    if choice == "stop":
+        drive.next_(app)
+        assert app.current.name == "secure-boot" and app.dialog is not None    # Stop still stops
+        return
+    go_to(app, "summary", ACCEPT)
+    drive.next_(app)
+    assert '<secure-boot action="continue"/>' in open(app.session.backend.saved_answerfile).read()

@@ -162,6 +162,10 @@ on_poweroff = "destroy"
 on_reboot = "destroy"
 on_crash = "destroy"
 """
+    uefi = guest.hvm_config("u", "/s", bios="ovmf")
+    assert 'bios = "ovmf"' in uefi and "memory = 256" in uefi
+    with pytest.raises(ValueError, match="seabios or ovmf"):
+        guest.hvm_config("u", "/s", bios="rombios")
 
 
 def test_what_the_guest_said_is_read_from_its_console_log():
@@ -184,6 +188,10 @@ def test_seabios_lines_are_those_of_the_domain():
              "(XEN) (d12) SeaBIOS (version 1.16.3-debian-1.16.3-2)\n")
     assert guest.seabios_lines(dmesg, 2) == ["(XEN) (d2) HVM Loader", "(XEN) (d2) Loading SeaBIOS ...",
                                              "(XEN) (d2) SeaBIOS (version 1.16.3-debian-1.16.3-2)"]
+    ovmf = dmesg + "(XEN) (d3) HVM Loader\n(XEN) (d3) Loading OVMF ...\n"
+    assert guest.firmware_lines(ovmf, 3, "OVMF") == ["(XEN) (d3) HVM Loader", "(XEN) (d3) Loading OVMF ..."]
+    assert guest.firmware_lines(ovmf, 2, "OVMF") == ["(XEN) (d2) HVM Loader"]
+    assert guest.OVMF_SERIAL.search("BdsDxe: failed to load Boot0001") and not guest.OVMF_SERIAL.search("SeaBIOS")
 
 
 @needs_busybox

@@ -184,11 +184,15 @@ def linux_config(name: str, kind: str, kernel: str, ramdisk: str, extra: str, br
     return _xl(settings)
 
 
-def hvm_config(name: str, serial_log: str, memory_mib: int = 64) -> str:
-    """xl config of an HVM guest with no disk: hvmloader, then SeaBIOS (from the device model's
-    package set), which finds nothing to boot. Its debug output goes to Xen's console (I/O port
-    0xe9, "(dN) ..." in xl dmesg); the emulated serial port to serial_log."""
-    return _xl([("name", name), ("type", "hvm"), ("bios", "seabios"), ("memory", memory_mib), ("vcpus", 1),
+def hvm_config(name: str, serial_log: str, bios: str = "seabios") -> str:
+    """xl config of an HVM guest with no disk: hvmloader, then the firmware (SeaBIOS, or OVMF for
+    UEFI guests), which finds nothing to boot. hvmloader's and SeaBIOS's debug output go to Xen's
+    console (I/O port 0xe9, "(dN) ..." in xl dmesg); the emulated serial port, where OVMF writes
+    its boot manager's lines, to serial_log. OVMF wants more memory than SeaBIOS."""
+    if bios not in ("seabios", "ovmf"):
+        raise ValueError(f"bios must be seabios or ovmf, not {bios!r}")
+    memory_mib = 64 if bios == "seabios" else 256
+    return _xl([("name", name), ("type", "hvm"), ("bios", bios), ("memory", memory_mib), ("vcpus", 1),
                 ("boot", "c"), ("vnc", 0), ("sdl", 0), ("serial", f"file:{serial_log}"),
                 ("on_poweroff", "destroy"), ("on_reboot", "destroy"), ("on_crash", "destroy")])
 
@@ -200,4 +204,15 @@ def said(console: str, token: str) -> list[str]:
 
 def seabios_lines(xen_log: str, domid: int) -> list[str]:
     """Lines of domain domid in Xen's console (xl dmesg) that come from SeaBIOS or hvmloader."""
-    return [m.group(0) for m in re.finditer(rf"^.*\(d{domid}\) .*(?:SeaBIOS|HVM Loader).*$", xen_log, re.M)]
+    return firmware_lines(xen_log, domid, "SeaBIOS")
+
+
+def firmware_lines(xen_log: str, domid: int, firmware: str) -> list[str]:
+    """Lines of domain domid in Xen's console that come from hvmloader or name the firmware
+    ("(d3) Loading OVMF ...")."""
+    return [m.group(0) for m in re.finditer(rf"^.*\(d{domid}\) .*(?:{re.escape(firmware)}|HVM Loader).*$",
+                                            xen_log, re.M)]
+
+
+# what OVMF's boot manager and shell write on the guest's serial port when nothing boots
+OVMF_SERIAL = re.compile(r"BdsDxe|UEFI Interactive Shell|Shell> |Boot Manager|TianoCore")

@@ -133,6 +133,16 @@ def mmdebstrap(pkgs: list[str], hooks: list[str], target: str, sources: list[str
 XZ_INITRD = ('mkdir -p "$1/etc/initramfs-tools/conf.d" && '
              'echo COMPRESS=xz > "$1/etc/initramfs-tools/conf.d/xenhost.conf"')
 
+# an essential hook too: efivarfs (the firmware's variables: Secure Boot state, boot entries) in the
+# initrd, so that its init-top script mounts it on a UEFI boot (the kernel loads the module on mount)
+# before systemd starts. Without it mdadm's initramfs hook adds the module only when the machine
+# building the image booted by UEFI, and that mount fails ("unknown filesystem type 'efivarfs'").
+# Added, not listed for loading: a BIOS boot never tries it.
+EFIVARFS_INITRD = ('mkdir -p "$1/etc/initramfs-tools/hooks" && printf \'#!/bin/sh\\n[ "$1" = prereqs ] && exit 0\\n'
+                   '. /usr/share/initramfs-tools/hook-functions\\nmanual_add_modules efivarfs\\n\' '
+                   '> "$1/etc/initramfs-tools/hooks/xenhost-efivarfs" && '
+                   'chmod 755 "$1/etc/initramfs-tools/hooks/xenhost-efivarfs"')
+
 
 # kernel modules no Xen host or installer needs (under usr/lib/modules/<version>/kernel/), left out
 # by dpkg itself, so depmod and the initrd only ever see what is there

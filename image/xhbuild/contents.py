@@ -15,6 +15,8 @@ import subprocess
 # size, date, time or year, name (quoted by xorriso)
 _XORRISO = re.compile(r"^-\S+\s+\d+\s+\S+\s+\S+\s+(?P<size>\d+)\s+\S+\s+\d+\s+\S+\s+'(?P<name>.*)'$")
 _UNSQUASHFS = re.compile(r"^-\S+\s+\S+\s+(?P<size>\d+)\s+\S+\s+\S+\s+squashfs-root(?P<name>/.*)$")
+# any entry of `unsquashfs -lls` (a device's size is "major, minor"); a link's name ends before " -> "
+_UNSQUASHFS_ANY = re.compile(r"^(?P<type>\S)\S+\s+\S+\s+\d+(?:,\s*\d+)?\s+\S+\s+\S+\s+squashfs-root(?P<name>/.*)$")
 
 
 def _tool(name: str) -> str:
@@ -36,6 +38,24 @@ def squashfs_files(image: str) -> dict[str, int]:
     out = subprocess.run([_tool("unsquashfs"), "-lls", "-d", "squashfs-root", image],
                          check=True, capture_output=True, text=True).stdout
     return parse_listing(out, _UNSQUASHFS)
+
+
+def squashfs_entries(image: str) -> dict[str, str | None]:
+    """Path (from /) -> link target of every link, None of every other entry, of a squashfs image
+    (the listing xhbuild.firmware.resolve() reads)."""
+    out = subprocess.run([_tool("unsquashfs"), "-lls", "-d", "squashfs-root", image],
+                         check=True, capture_output=True, text=True).stdout
+    return parse_entries(out)
+
+
+def parse_entries(text: str) -> dict[str, str | None]:
+    entries: dict[str, str | None] = {}
+    for line in text.splitlines():
+        m = _UNSQUASHFS_ANY.match(line)
+        if m:
+            name, target = m["name"].split(" -> ", 1) if m["type"] == "l" else (m["name"], None)
+            entries[name] = target
+    return entries
 
 
 def squashfs_cat(image: str, path: str) -> bytes:

@@ -11,7 +11,7 @@ import subprocess
 import sys
 
 from . import firmware, mirror, signing
-from .common import CACHE, IMAGE_DIR, XZ_INITRD, module_excludes, cached, digest, finished, mmdebstrap, need_tools, read_list, run, say
+from .common import CACHE, EFIVARFS_INITRD, IMAGE_DIR, XZ_INITRD, module_excludes, cached, digest, finished, mmdebstrap, need_tools, read_list, run, say
 
 SRC = os.path.join(IMAGE_DIR, "installer-env")
 KEY_IN_ENV = "usr/share/xenhost/keys/build-key.gpg"
@@ -22,8 +22,8 @@ EXCLUDES = ("/usr/share/locale/*", *module_excludes("drivers/gpu", "drivers/infi
 
 def key() -> str:
     parts = [open(os.path.join(SRC, name), "rb").read() for name in INPUTS]
-    parts += [signing.public_key(), "\n".join(mirror.derive().sources()), repr(EXCLUDES), XZ_INITRD,
-              repr(firmware.packages()), firmware.dpkg_filter()]
+    parts += [signing.public_key(), "\n".join(mirror.derive().sources()), repr(EXCLUDES), XZ_INITRD, EFIVARFS_INITRD,
+              *firmware.key_parts()]
     with open(__file__, "rb") as f:
         parts.append(f.read())
     return digest(parts)
@@ -55,7 +55,9 @@ def build(force: bool = False) -> str:
                 'chroot "$1" systemctl disable ssh.service && rm -f "$1"/etc/ssh/ssh_host_*',
                 drop_filter],
                tmp, mirror.derive().sources(), dpkg_excludes=EXCLUDES,
-               essential_hooks=(XZ_INITRD, add_filter))
+               essential_hooks=(XZ_INITRD, EFIVARFS_INITRD, add_filter))
+    firmware.prune(tmp)
+    firmware.check(tmp)
     # blivet: pure Python wheel, verified by hash above, unpacked into Debian's shared dist-packages
     run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-index", "--no-compile",
          "--find-links", wheels, "--require-hashes", "--target",

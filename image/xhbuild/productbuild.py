@@ -18,8 +18,8 @@ import shutil
 import subprocess
 
 from . import firmware, mirror, signing
-from .common import (IMAGE_DIR, PROJECT_DIR, XZ_INITRD, cached, digest, file_sha256, finished, mmdebstrap,
-                     module_excludes, need_tools, read_list, run, say, tree_bytes)
+from .common import (EFIVARFS_INITRD, IMAGE_DIR, PROJECT_DIR, XZ_INITRD, cached, digest, file_sha256, finished,
+                     mmdebstrap, module_excludes, need_tools, read_list, run, say, tree_bytes)
 from installer.product import DEFAULT as PRODUCT
 
 SRC = os.path.join(IMAGE_DIR, "product")
@@ -46,7 +46,7 @@ MICROCODE_INITRD = 'chroot "$1" update-initramfs -u -k all'
 
 def key() -> str:
     parts = tree_bytes(SRC) + [open(EULA).read(), signing.public_key(), "\n".join(mirror.derive().sources()), repr(PRODUCT),
-                               repr(EXCLUDES), XZ_INITRD, repr(firmware.packages()), firmware.dpkg_filter()]
+                               repr(EXCLUDES), XZ_INITRD, EFIVARFS_INITRD, *firmware.key_parts()]
     with open(__file__, "rb") as f:
         parts.append(f.read())
     return digest(parts)
@@ -90,7 +90,10 @@ def _root(rootfs: str, debs: str) -> None:
         drop_filter,
     ]
     mmdebstrap(read_list(os.path.join(SRC, "packages.txt")) + firmware.packages(), hooks, rootfs,
-               mirror.derive().sources(), dpkg_excludes=EXCLUDES, essential_hooks=(XZ_INITRD, add_filter))
+               mirror.derive().sources(), dpkg_excludes=EXCLUDES,
+               essential_hooks=(XZ_INITRD, EFIVARFS_INITRD, add_filter))
+    firmware.prune(rootfs)
+    firmware.check(rootfs)
 
 
 def _pool(pool: str, debs: str) -> None:

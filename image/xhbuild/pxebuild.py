@@ -1,6 +1,7 @@
-"""Build the network-boot artifacts: one directory to serve over TFTP (boot loaders, kernel, initrd)
-and HTTP (the live squashfs, the product tree), with sample boot configs for pxelinux (BIOS), GRUB
-(BIOS and UEFI network boot) and iPXE.
+"""Build the network-boot artifacts: one directory to serve as a TFTP server's root (boot loaders,
+kernel, initrd: GRUB reads /grub, /vmlinuz and /initrd.img there) and over HTTP (the live squashfs,
+the product tree), with sample boot configs for pxelinux (BIOS), GRUB (BIOS and UEFI network boot)
+and iPXE.
 
   pxelinux.0 ldlinux.c32 pxelinux.cfg/default     BIOS PXE with pxelinux (DHCP boot file pxelinux.0)
   grub/shimx64.efi grub/grubx64.efi grub/mmx64.efi  UEFI network boot, Secure Boot or not (boot file
@@ -31,10 +32,15 @@ from installer.product import DEFAULT as PRODUCT
 
 BASE = "http://SERVER/xenhost"
 PXELINUX = ("/usr/lib/PXELINUX/pxelinux.0", "/usr/lib/syslinux/modules/bios/ldlinux.c32")
-LIVE = f"boot=live fetch={BASE}/filesystem.squashfs ethdevice=eth0 net.ifnames=0"
+# No ethdevice=: live-boot's initrd fetches through the NIC that BOOTIF names (below), and without
+# BOOTIF tries every NIC with a link by DHCP; ethdevice=eth0 would pin a name that depends on the
+# order the drivers probed in. net.ifnames=0: the installer's NICs are ethN, the names answer files
+# and network_device= use (as on XCP-ng)
+LIVE = f"boot=live fetch={BASE}/filesystem.squashfs net.ifnames=0"
 CONSOLES = "console=tty0 console=ttyS0,115200"
 # the NIC the machine network booted from, as pxelinux's IPAPPEND 2 says it (GRUB spells the MAC
-# with colons): report-installed.sh reads it; for the kernel, an unknown parameter
+# with colons, which live-boot accepts too): live-boot's initrd brings that NIC up, and
+# report-installed.sh reads it; for the kernel, an unknown parameter
 BOOTIF = {"grub": "BOOTIF=01-${net_default_mac}", "ipxe": "BOOTIF=01-${mac:hexhyp}"}
 LOCAL = ("local", "boot from local disk")   # the default of every sample
 ENTRIES = (   # (label, title, installer arguments): chosen by hand only, never by a timeout
@@ -188,7 +194,8 @@ def report_hook() -> str:
         "#!/bin/sh",
         "# installation-complete hook: $1 is 0 on success, 1 on failure (as an installation-start hook:",
         "# no argument, reported as \"start\"). Reports it for this host's MAC to the boot server, which",
-        "# removes the host's per-host boot file.",
+        "# removes the host's per-host boot file; after a failure with the reason in one line",
+        "# ($XENHOST_FAILURE, from the installer) as reason=.",
         "set -eu",
         "# the NIC the machine network booted from: BOOTIF=01-<mac> on the boot line (the samples put",
         "# it there), else the first NIC with an IPv4 address (there may be no default route)",
@@ -197,7 +204,9 @@ def report_hook() -> str:
         "    dev=$(ip -o -4 addr show scope global | sed -n '1s/^[0-9]*: \\([^ ]*\\) .*/\\1/p')",
         "    mac=$(tr : - < \"/sys/class/net/${dev:?no NIC with an IPv4 address}/address\")",
         "fi",
-        f"curl -fsS --max-time 20 --retry 3 -X POST -d \"status=${{1:-start}}\" \"{REPORT_URL}/$mac\"",
+        "set -- -d \"status=${1:-start}\"",
+        "if [ -n \"${XENHOST_FAILURE:-}\" ]; then set -- \"$@\" --data-urlencode \"reason=$XENHOST_FAILURE\"; fi",
+        f"curl -fsS --max-time 20 --retry 3 -X POST \"$@\" \"{REPORT_URL}/$mac\"",
         ""])
 
 
@@ -213,13 +222,30 @@ README = """{brand} {version} network installer
 ==========================================
 
 Serve this directory twice:
-  - over TFTP (the DHCP server's boot file: pxelinux.0 for BIOS PXE; grub/i386-pc/core.0 for GRUB
-    network boot on BIOS; grub/shimx64.efi on UEFI, Secure Boot or not: Debian's signed shim, which
-    starts grub/grubx64.efi, Debian's signed GRUB; or chain xenhost.ipxe from iPXE);
+  - as the ROOT of a TFTP server: both GRUBs read /grub/ (Debian's signed network GRUB has that
+    prefix built in, and so has grub/i386-pc/core.0) and their menus load /vmlinuz and /initrd.img.
+    Names it takes at the top of the TFTP root: /grub/ /vmlinuz /initrd.img /pxelinux.0
+    /ldlinux.c32 /pxelinux.cfg/ (the rest is read over HTTP only). On a TFTP root shared with
+    other systems see docs/media.md, "The TFTP root".
   - over HTTP at http://SERVER/xenhost/ (live-boot fetches filesystem.squashfs from there, the
     installer fetches the answer file, and <source type="url">http://SERVER/xenhost/tree</source>
     points at the product tree in tree/).
 Replace SERVER in pxelinux.cfg/default, grub/grub.cfg and xenhost.ipxe with that server's address.
+
+The DHCP server's boot file, by the client's architecture (DHCP option 93; docs/media.md has ISC
+dhcpd and dnsmasq examples):
+  0 (BIOS)               pxelinux.0, or grub/i386-pc/core.0 for GRUB
+  7 or 9 (x64 UEFI)      grub/shimx64.efi: Debian's signed shim, which starts grub/grubx64.efi
+                         (Debian's signed GRUB); Secure Boot on or off
+  iPXE (user class iPXE) http://SERVER/xenhost/xenhost.ipxe
+Under Secure Boot only grub/shimx64.efi boots (shim, GRUB and kernel are the one signed chain):
+iPXE needs Secure Boot off. UEFI HTTP boot is not supported, with or without Secure Boot (the
+configs read the loader's files over TFTP).
+
+Coming from an XCP-ng PXE setup: only the installer's parameters carry over (answerfile=,
+network_device=, ... from the line of XCP-ng's vmlinuz); mboot.c32, multiboot2, xen.gz, install.img
+and XCP-ng's grubx64.efi do not: this installer boots its kernel without Xen. Point the answer
+file's <source> at http://SERVER/xenhost/tree.
 
 Every sample boots the LOCAL DISK after its timeout: a machine that falls through to network boot
 keeps its data. To install, choose an entry by hand (pxelinux: type its label; GRUB and iPXE: the
@@ -232,8 +258,14 @@ is installed, or it is installed again at its next network boot: per-host/report
 the answer file's <script stage="installation-complete" type="url">, POSTs to
 http://SERVER/xenhost/installed/<mac> for your server to do that (docs/media.md has an example).
 
+The installer system is fetched through the NIC the machine network booted from: its MAC is the
+BOOTIF= parameter, which every sample passes (pxelinux: IPAPPEND 2). Without BOOTIF (or when it
+names no NIC), live-boot tries every NIC with a link, one after the other, until one gets a DHCP
+lease. ethdevice=ethN forces one NIC, but only on a boot line without BOOTIF (BOOTIF wins): drop
+IPAPPEND 2 (pxelinux) or the BOOTIF= parameter (GRUB, iPXE) with it.
+
 Kernel parameters (docs/cmdline.md has all of them):
-  boot=live fetch=URL/filesystem.squashfs ethdevice=eth0   the installer system, over HTTP, via eth0
+  boot=live fetch=URL/filesystem.squashfs                  the installer system, over HTTP
   answerfile=URL                                           unattended install (http, https, ftp, file)
   network_device=eth0|MAC|all  network_config=dhcp|static:ip=...;gateway=...;dns=...
   console=tty0 console=ttyS0,115200                        progress on every console named

@@ -1,7 +1,8 @@
 """The build report: size and build time of each current build in the cache, every component's share
 of the ISO and of the two roots, what the initrds carry (CPU microcode, firmware), the firmware and
-microcode packages and versions that went in, and the ISO against its size goal. Everything is
-read from the build outputs (contents.py); nothing here is a measured constant.
+microcode packages and versions that went in, those of the signed EFI boot files (shim, GRUB), and the
+ISO against its size goal. Everything is read from the build outputs (contents.py); nothing here is a
+measured constant.
 """
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ ITEMS = (
     ("live", "live squashfs (installer system)", "filesystem.squashfs"),
     ("live", "installer kernel", "vmlinuz"),
     ("live", "installer initrd", "initrd.img"),
+    ("efi", "signed EFI boot files (shim, GRUB, MokManager)", None),
     ("iso", "installer ISO", ""),
     ("pxe", "PXE directory (hard links to the above)", None),
 )
@@ -186,6 +188,16 @@ def _iso() -> list[str]:
                        size) + [goal_line(size)]
 
 
+def _efi() -> list[str]:
+    """signed EFI boot files"""
+    efi = _current("efi")
+    if efi is None:
+        return ["signed EFI boot files: not built"]
+    with open(os.path.join(efi, "versions.txt")) as f:      # "package version" lines (signedboot.py)
+        shown = [" ".join(line.split()) for line in f if line.strip()]
+    return ["packages of the signed EFI boot files (ISO and PXE): " + ", ".join(shown)]
+
+
 def _product() -> list[str]:
     """product root image contents"""
     tree = _current("product")
@@ -223,6 +235,6 @@ def _env() -> list[str]:
 
 def render() -> str:
     lines = builds_table()
-    for section in (_iso, _product, _env):
+    for section in (_iso, _efi, _product, _env):
         lines += _section(section)
     return "\n".join(lines) + "\n"

@@ -2,10 +2,10 @@
 
 Pure: what the installer wrote and what was observed go in, words come out. The probing and the
 printing are /usr/lib/xenhost/host-ready's (xenhost-ready.service); tests/test_host_ready.py tests
-both. Ready means: the toolstack answers (`xl info`), the management interface holds its address
-(the one configured, or any global address of its family for DHCP and autoconf), and SSH answers
-on that address (unless the operator turned sshd off). Each part that is not ready is named in
-the line instead.
+both. Ready means: the toolstack answers (`xl info`), the management interface has a link (it is up
+with carrier, and so is a NIC under it), holds its address (the one configured, or any global
+address of its family for DHCP and autoconf), and SSH answers on that address (unless the
+operator turned sshd off). Each part that is not ready is named in the line instead.
 """
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ import ipaddress
 import json
 import re
 import shlex
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 SSH_PORT = 22
 # an error quoted from a command stays on the line and short
@@ -42,11 +43,12 @@ class Expected:
     address: str | None             # the static address configured; None: any (DHCP, autoconf)
     ssh_port: int = SSH_PORT
     ssh: bool = True                # False: the operator turned sshd off (<service name="ssh" ...>)
+    nic: str = ""                   # the NIC the installer put on the management bridge (LABEL)
 
 
 def expected(inventory: dict[str, str], management: dict[str, str]) -> Expected:
     """What the installer configured: MANAGEMENT_INTERFACE and MANAGEMENT_ADDRESS_TYPE from the
-    inventory, the mode and static address from management.conf."""
+    inventory, the mode, static address and NIC from management.conf."""
     family = "inet6" if inventory.get("MANAGEMENT_ADDRESS_TYPE") == "IPv6" else "inet"
     mode, key = ("MODEV6", "IPv6") if family == "inet6" else ("MODE", "IP")
     static = management.get(key) if management.get(mode) == "static" else None
@@ -55,14 +57,31 @@ def expected(inventory: dict[str, str], management: dict[str, str]) -> Expected:
             static = str(ipaddress.ip_interface(static).ip)
         except ValueError:
             pass                    # compared as written: it then never matches, and says so
-    return Expected(inventory.get("MANAGEMENT_INTERFACE", ""), family, static or None)
+    return Expected(inventory.get("MANAGEMENT_INTERFACE", ""), family, static or None,
+                    nic=management.get("LABEL", ""))
 
 
-def ssh_wanted(enabled: dict[str, str]) -> bool:
-    """Whether SSH must answer, from `systemctl is-enabled` of ssh.service and ssh.socket: not when
-    neither is on (an answer file can disable the service; "" is a unit that does not exist)."""
-    off = ("disabled", "masked", "masked-runtime", "not-found", "")
-    return any(state.strip() not in off for state in enabled.values()) if enabled else True
+# `systemctl is-enabled`'s answers for a unit that is off, or that has no unit file
+_OFF = ("disabled", "masked", "masked-runtime", "not-found")
+
+
+def enabled_state(code: int, out: str, err: str) -> str | None:
+    """What `systemctl is-enabled UNIT` answered ("enabled", "disabled", "not-found" for a unit
+    without a file, which systemd 252 says only on stderr); None when it gave no answer (it timed
+    out, could not reach systemd): that is not "off"."""
+    words = out.split()
+    if len(words) == 1:
+        return words[0]
+    if not words and code != 0 and "No such file or directory" in err:
+        return "not-found"
+    return None
+
+
+def ssh_wanted(enabled: dict[str, str | None]) -> bool:
+    """Whether SSH must answer, from enabled_state of ssh.service and ssh.socket: not when each
+    answered that it is off (an answer file can disable the service). A unit whose state is not
+    known (None) counts as on: a slow systemctl must not turn the SSH check off."""
+    return any(state is None or state not in _OFF for state in enabled.values()) if enabled else True
 
 
 def usable_addresses(ip_json: str) -> tuple[str, ...]:
@@ -94,6 +113,74 @@ def management_address(exp: Expected, addresses: tuple[str, ...]) -> str | None:
     return held[0] if held else None
 
 
+@dataclass(frozen=True)
+class Link:
+    """A network device as /sys/class/net/<name>/ shows it."""
+    operstate: str = "unknown"          # operstate: up, down, lowerlayerdown, dormant, unknown, ...
+    carrier: bool | None = None         # carrier; None: unreadable, the device is not brought up
+    lowers: tuple[str, ...] = ()        # its lower_<name> links: a bridge's ports, a VLAN's device
+    bridge: bool = False                # a Linux bridge (it has bridge/)
+
+
+# Xen's ports for guests (vif<domid>.<n>, tap<domid>.<n> and -emu): a running guest gives the
+# bridge carrier, but carries nobody to the host from outside
+_GUEST_PORT = re.compile(r"(?:vif|tap)\d+\.\d+(?:-emu)?")
+# "unknown": a driver that keeps no operational state (virtual devices; a bridge without ports)
+_OPERATIONAL = ("up", "unknown")
+
+
+def _device_state(link: Link | None) -> str | None:
+    """What keeps one device from carrying traffic, None when nothing does. The carrier comes
+    first: operstate follows it a moment later (the kernel's link watch)."""
+    if link is None:
+        return "does not exist"
+    if link.carrier is None:
+        return "is down"
+    if not link.carrier:
+        return "has no carrier"
+    return None if link.operstate in _OPERATIONAL else f"is {link.operstate}"
+
+
+def _lowest(name: str, links: Mapping[str, Link], seen: frozenset[str]) -> list[str]:
+    """The devices at the bottom of name's stack (itself when nothing is under it); a bridge
+    with no port but guests' has none."""
+    link = links.get(name)
+    under = [d for d in (link.lowers if link else ()) if not _GUEST_PORT.fullmatch(d) and d not in seen]
+    if not under:
+        return [] if link is not None and link.bridge else [name]
+    return [d for lower in under for d in _lowest(lower, links, seen | {lower})]
+
+
+def link_problem(exp: Expected, links: Mapping[str, Link]) -> str | None:
+    """Why the management interface has no link, None when it has one: it must be up with
+    carrier, and so must at least one NIC under it (a bridge's port, the bridge under a VLAN
+    interface and its ports). A static address stays on an interface without carrier and SSH
+    then answers on it from the host itself, so the address and SSH alone do not tell."""
+    name = exp.interface
+    link = links.get(name)
+    if link is None or link.carrier is None:
+        return f"{name} {_device_state(link)}"
+    lowest = _lowest(name, links, frozenset({name}))
+    if lowest == [name] and exp.nic and exp.nic != name:
+        # an Open vSwitch bridge's own port shows no lower device in sysfs (its NICs hang under
+        # the datapath, ovs-system): the NIC the installer put on that bridge stands in for them
+        lowest = [exp.nic]
+    if not lowest:
+        return f"{name} has no link (no NIC on the bridge)"
+    states = {d: _device_state(links.get(d)) for d in lowest if d != name}
+    if states and all(states.values()):
+        dark = [d for d, state in states.items() if state == "has no carrier"]
+        said = []
+        if dark:
+            direct = link.bridge and set(dark) <= set(link.lowers)
+            ports = ("its port " if len(dark) == 1 else "its ports ") if direct else ""
+            said.append(f"no carrier on {ports}{' '.join(dark)}")
+        said += [f"{d} {state}" for d, state in states.items() if d not in dark]
+        return f"{name} has no link ({', '.join(said)})"
+    own = _device_state(link)
+    return f"{name} {own}" if own else None
+
+
 def xen_version(xl_info: str) -> str | None:
     """Xen's version from `xl info` ("4.20.5-pre"), None when its output has none."""
     info = dict(re.findall(r"^(\w+)\s*:\s*(.*?)\s*$", xl_info, re.M))
@@ -114,6 +201,7 @@ class Observed:
     xen_error: str = "not asked"        # otherwise why not
     addresses: tuple[str, ...] = ()     # the management interface's usable global addresses
     ssh_error: str | None = "not tried"  # None: SSH answered on the management address
+    links: Mapping[str, Link] = field(default_factory=dict)     # /sys/class/net, by device name
 
 
 def problems(exp: Expected, obs: Observed, waited: float) -> list[str]:
@@ -125,8 +213,12 @@ def problems(exp: Expected, obs: Observed, waited: float) -> list[str]:
         found.append(f"xen: the toolstack does not answer {after} (xl info: {quote(obs.xen_error)})")
     target = management_address(exp, obs.addresses)
     kind = "IPv6" if exp.family == "inet6" else "IPv4"
+    unlinked = link_problem(exp, obs.links) if exp.interface else None
     if not exp.interface:
         found.append("management: /etc/xensource-inventory names no MANAGEMENT_INTERFACE")
+    elif unlinked:
+        # the address may be there (static) or not (DHCP): the link is the cause either way
+        found.append(f"management: {unlinked} {after}")
     elif target is None:
         wanted = f"its address {exp.address}" if exp.address else f"a global {kind} address"
         found.append(f"management: {exp.interface} does not hold {wanted} {after}")
