@@ -13,111 +13,26 @@ import datetime
 import io
 import logging
 import os
-import select
 import subprocess
 import sys
 import tarfile
-import termios
 import traceback
-import tty
 
 from . import cmdline, debugssh, fetch, keyboard, netup, runner, session
 from .config import AtExit
+from .consoles import Consoles, Keys
 from .errors import ConfigError, InstallerError, PlanError
 from .hookrunner import run_hook
 from .plan import make_plan
 from .probe import probe
 from .product import DEFAULT
 from .ui import launch
-from .values import TERMINAL
 
 RUN = "/run/install"
 LOG = f"{RUN}/installer.log"
 EVENTS = f"{RUN}/events.jsonl"
 FAILURE_WAIT = 60       # seconds a failed install's reason stays on the consoles before atexit=reboot
-
-
-class Consoles(io.TextIOBase):
-    """A text stream that writes to every console named on the boot line (and stderr).
-
-    Each console is opened per write: a getty's vhangup() on a shared tty would leave a long-lived
-    file descriptor dead, and the rest of the progress would silently vanish."""
-
-    def __init__(self, names: list[str]):
-        # only terminal names (or the kernel's /dev/console) ever become a path written to
-        names = (n.split(",")[0] for n in names)
-        self.names = list(dict.fromkeys(n for n in names if n == "console" or TERMINAL.fullmatch(n)))
-
-    def write(self, text: str) -> int:
-        try:
-            sys.stderr.write(text)
-            sys.stderr.flush()
-        except OSError:
-            pass
-        self.terminals(text)
-        return len(text)
-
-    def terminals(self, text: str) -> None:
-        """The terminals only (a countdown rewritten in place has no business in the journal)."""
-        for name in self.names:
-            try:
-                with open(f"/dev/{name}", "w") as term:
-                    term.write(text.replace("\n", "\r\n"))
-            except OSError:
-                pass
-
-
-class Keys:
-    """A key pressed on any of the consoles, while in use (a with block): each terminal is read a key
-    at a time without echo, what was typed before is dropped, and its settings are put back after.
-    A console that cannot be opened or set up is not read (the countdown still ends)."""
-
-    def __init__(self, names: list[str]):
-        self.paths = [f"/dev/{n}" for n in names]
-        self.open: list[tuple[int, list]] = []
-        self.quiet: set[int] = set()        # hung up (end of file) or failing: no key can come from it
-
-    def __enter__(self) -> "Keys":
-        for path in self.paths:
-            try:
-                fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY)
-            except OSError:
-                continue
-            try:
-                saved = termios.tcgetattr(fd)
-                tty.setcbreak(fd)
-                termios.tcflush(fd, termios.TCIFLUSH)
-            except (termios.error, OSError):
-                os.close(fd)
-                continue
-            self.open.append((fd, saved))
-        return self
-
-    def pressed(self, seconds: float) -> bool:
-        """Wait up to seconds; True as soon as a key is pressed on one of them."""
-        listening = [fd for fd, _ in self.open if fd not in self.quiet]
-        ready, _, _ = select.select(listening, [], [], seconds)
-        key = False
-        for fd in ready:
-            try:
-                data = os.read(fd, 64)
-            except BlockingIOError:
-                continue
-            except OSError:
-                data = b""
-            key = key or bool(data)
-            if not data:
-                self.quiet.add(fd)
-        return key
-
-    def __exit__(self, *exc) -> None:
-        for fd, saved in self.open:
-            try:
-                termios.tcsetattr(fd, termios.TCSADRAIN, saved)
-            except (termios.error, OSError):
-                pass
-            os.close(fd)
-        self.open, self.quiet = [], set()
+WRITE_WAIT = 2.0        # seconds a write may wait for a stopped console on the way to the reboot
 
 
 def network_up(opts, say) -> None:
@@ -292,12 +207,14 @@ def failed(opts, out: Consoles, say, extra: dict[str, str], reason: str) -> int:
 
 def hold_before_reboot(out: Consoles, say, reason: str, seconds: int = FAILURE_WAIT) -> None:
     """The reason last on every console (the progress above it scrolls away), a countdown rewritten
-    in place each second, and a key on a console to reboot at once."""
-    say(f"INSTALLATION FAILED: {reason}")
-    say(f"the log in {RUN} is lost when the machine restarts; atexit=shell or atexit=poweroff on the "
-        "boot line stop here instead")
-    say(f"rebooting in {seconds} s: press a key on this console to reboot now")
-    with Keys(out.names) as keys:
+    in place each second, and a key on a console to reboot at once. From here on the path leads to
+    the reboot: no console may hold it up (writes to the terminals wait at most WRITE_WAIT)."""
+    out.bound = WRITE_WAIT
+    with Keys(out.names) as keys:          # first: it lets output stopped by an XOFF go on
+        say(f"INSTALLATION FAILED: {reason}")
+        say(f"the log in {RUN} is lost when the machine restarts; atexit=shell or atexit=poweroff on the "
+            "boot line stop here instead")
+        say(f"rebooting in {seconds} s: press a key on this console to reboot now")
         for left in range(seconds, 0, -1):
             out.terminals(f"\rinstaller: rebooting in {left:>3} s ")
             if keys.pressed(1):
@@ -319,6 +236,10 @@ def failed_before_engine(cfg, say, reason: str) -> None:
             say(f"installation-complete script {fetch.shown(hook.location)} ran with 1")
         except InstallerError as exc:
             say(f"WARNING: {exc}")
+        except Exception as exc:  # noqa: BLE001 - the failure must still reach the consoles and atexit
+            logging.getLogger("installer.boot").exception("installation-complete script")
+            say(f"WARNING: installation-complete script {fetch.shown(hook.location)} failed: "
+                f"{type(exc).__name__}: {runner.SECRETS.mask(str(exc))}")
 
 
 def boot_line_settings(opts, say) -> None:

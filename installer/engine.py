@@ -145,3 +145,6 @@ def _final_hooks(ctx: Context, outcome: Outcome) -> None:
             ctx.log(f"installation-complete hook {hook.location} ran with {flag}")
         except InstallerError as exc:
             ctx.warn(str(exc))
+        except Exception as exc:  # noqa: BLE001 - the outcome is decided: it must still be reported
+            log.exception("installation-complete hook %s", hook.location)
+            ctx.warn(f"installation-complete hook {hook.location} failed: {type(exc).__name__}: {exc}")

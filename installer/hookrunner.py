@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import unicodedata
 
 from . import fetch as fetch_mod
 from . import runner
@@ -35,9 +36,19 @@ def fetch(hook: Hook) -> bytes:
     return data
 
 
+def _shown(char: str) -> str:
+    """A character as an environment variable and a terminal may carry it: a control character
+    (NUL cannot be in the environment at all, ESC would drive the terminal a report is read on) or a
+    lone surrogate (not UTF-8: a failed command's undecodable output) as an escape, e.g. \\x1b."""
+    if unicodedata.category(char) in ("Cc", "Cs"):
+        return f"\\x{ord(char):02x}" if ord(char) < 0x100 else f"\\u{ord(char):04x}"
+    return char
+
+
 def one_line(reason: str) -> str:
-    """A failure's reason as a script may pass it on: secrets masked, one line, at most FAILURE_MAX."""
-    text = " ".join(runner.SECRETS.mask(reason).split())
+    """A failure's reason as a script may pass it on: secrets masked, one line of printable
+    characters, at most FAILURE_MAX."""
+    text = "".join(map(_shown, " ".join(runner.SECRETS.mask(reason).split())))
     return text if len(text) <= FAILURE_MAX else text[:FAILURE_MAX - 3] + "..."
 
 
@@ -51,7 +62,11 @@ def run_hook(hook: Hook, args: list[str], log, data: bytes | None = None, failur
         with open(path, "wb") as fh:
             fh.write(data)
         os.chmod(path, 0o700)
-        result = runner.run([path, *args], check=False, timeout=TIMEOUT, env=env)
+        try:
+            result = runner.run([path, *args], check=False, timeout=TIMEOUT, env=env)
+        except (OSError, ValueError) as exc:       # e.g. a temporary directory mounted noexec
+            raise HookError(f"{hook.stage} hook {fetch_mod.shown(hook.location)} could not run: "
+                            f"{runner.SECRETS.mask(str(exc))}") from None
     for line in (result.stdout + result.stderr).splitlines()[-50:]:
         log(f"{hook.stage} hook: {runner.SECRETS.mask(line)}")
     if result.returncode != 0:

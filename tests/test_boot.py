@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import sys
 import tarfile
 
 import pytest
@@ -371,4 +372,106 @@ def test_a_hung_up_console_is_no_key_press():
     finally:
         if master is not None:
             os.close(master)
+        os.close(slave)
+
+
+def test_a_final_script_that_fails_in_any_way_still_ends_in_the_atexit_action(refused, run_dir, monkeypatch,
+                                                                             capsys):
+    """A reason the environment cannot hold (NUL) or a script that cannot start used to raise past
+    the report: no support bundle, no countdown, no atexit action."""
+    def broken(*a, **kw):
+        raise ValueError("embedded null byte")
+    monkeypatch.setattr(boot, "run_hook", broken)
+    assert refused(f"answerfile={refused.url}/a.xml atexit=poweroff") == 1
+    assert "WARNING: installation-complete script" in (err := capsys.readouterr().err)
+    assert "report.sh failed: ValueError: embedded null byte" in err
+    assert refused.actions == ["network", "poweroff"] and list(run_dir.glob("support-*.tar.gz"))
+
+
+def test_ctrl_s_ctrl_c_and_line_noise_are_keys_and_the_settings_change_at_once():
+    """Ctrl-S (XOFF) used to stop the countdown's output, and a signal key to be no key; the mode is
+    set and put back at once (not after output drained: a stopped terminal never drains)."""
+    import termios
+    master, slave = os.openpty()
+    try:
+        name = os.ttyname(slave).removeprefix("/dev/")
+        before = termios.tcgetattr(slave)
+        termios.tcflow(slave, termios.TCOOFF)             # output stopped: draining would never end
+        with boot.Keys([name]) as keys:
+            mode = termios.tcgetattr(slave)
+            assert not mode[0] & termios.IXON and not mode[3] & (termios.ISIG | termios.ECHO | termios.ICANON)
+            for key in (b"\x13", b"\x03", b"\x1c"):
+                os.write(master, key)
+                assert keys.pressed(2) is True, key
+        assert termios.tcgetattr(slave) == before
+    finally:
+        termios.tcflow(slave, termios.TCOON)
+        os.close(master)
+        os.close(slave)
+
+
+def test_one_terminal_under_two_names_is_read_once_and_put_back_as_it_was():
+    """console=tty0 console=tty1 can be the same terminal: its second opening saved the settings the
+    first had changed, and putting them back in the same order left it without echo."""
+    import termios
+    master, slave = os.openpty()
+    try:
+        name = os.ttyname(slave).removeprefix("/dev/")
+        before = termios.tcgetattr(slave)
+        with boot.Keys([name, name]) as keys:
+            assert len(keys.open) == 1
+            os.write(master, b"x")
+            assert keys.pressed(2) is True
+        assert termios.tcgetattr(slave) == before
+    finally:
+        os.close(master)
+        os.close(slave)
+
+
+COUNTDOWN = """
+import sys
+sys.path.insert(0, {root!r})
+from installer import boot
+boot.WRITE_WAIT = 0.3
+out = boot.Consoles([])
+out.names = [{name!r}]
+boot.hold_before_reboot(out, lambda m: out.write("installer: " + m + "\\n"), "why", seconds=2)
+print("returned")
+"""
+
+
+@pytest.mark.parametrize("stop", ["xoff", "stopped"])
+def test_a_stopped_console_never_holds_up_the_reboot(stop):
+    """An XOFF (Ctrl-S, line noise) received before or during the countdown used to block its writes
+    and the restoring of the terminal until an XON; output stopped for good (hardware flow control
+    without CTS) must not hold it up either: the writes give up after WRITE_WAIT."""
+    import select
+    import subprocess
+    import termios
+    import time
+    master, slave = os.openpty()
+    name = os.ttyname(slave).removeprefix("/dev/")
+    if stop == "xoff":
+        os.write(master, b"\x13")
+    else:
+        termios.tcflow(slave, termios.TCOOFF)
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    child = subprocess.Popen([sys.executable, "-c", COUNTDOWN.format(root=root, name=name)],
+                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
+                             start_new_session=True)
+    shown, start = b"", time.monotonic()
+    try:
+        while child.poll() is None and time.monotonic() - start < 15:
+            if select.select([master], [], [], 0.2)[0]:
+                shown += os.read(master, 4096)
+        assert child.poll() == 0, "the countdown is still blocked"
+        assert child.stdout.read() == b"returned\n" and time.monotonic() - start < 8
+        if stop == "xoff":             # output goes on: the countdown is seen
+            assert b"INSTALLATION FAILED: why" in shown and b"rebooting in   1 s" in shown
+    finally:
+        if child.poll() is None:
+            child.kill()
+        child.wait()
+        termios.tcflow(slave, termios.TCOON)
+        os.close(master)
         os.close(slave)

@@ -220,3 +220,45 @@ def test_prepare_fetches_every_hook_before_any_disk_is_touched(http_dir):
     seen = []
     run_hook(cfg.hooks[1], ["/target"], seen.append, scripts[("filesystem-populated", f"{url}/missing.sh")])
     assert seen == ["filesystem-populated hook: populated /target"]
+
+
+@pytest.mark.parametrize("reason,told", [
+    ("sgdisk failed: bad\x00byte", "sgdisk failed: bad\\x00byte"),          # NUL: no environment holds it
+    ("a\udc80b undecodable", "a\\udc80b undecodable"),                       # not UTF-8
+    ("x\ud800y", "x\\ud800y"),
+    ("\x1b[2J\x7f\x9b  cleared\r\n\tscreen", "\\x1b[2J\\x7f\\x9b cleared screen"),
+    ("password=hunter2 at http://u:pw@h/x é", "password=******** at http://u:********@h/x é")])
+def test_the_report_hook_hears_a_reason_of_any_characters_in_one_printable_line(tmp_path, reason, told):
+    from installer.hookrunner import one_line, run_hook
+    SECRETS.add("hunter2")
+    assert one_line(reason) == told
+    out = tmp_path / "told"
+    cfg = cfg_with_hooks(tmp_path, f'printf "%s" "$XENHOST_FAILURE" > {out}\n')
+    run_hook(cfg.hooks_for("installation-complete")[0], ["1"], print, failure=reason)
+    assert out.read_text() == told
+
+
+def test_a_failure_with_a_nul_byte_is_still_reported_to_the_end(tmp_path, monkeypatch):
+    """A failed command's stderr (decoded with errors="replace", which keeps NUL) in the reason used
+    to raise out of engine.run: no finished event, so no support bundle, countdown or atexit."""
+    marker = tmp_path / "complete.out"
+    cfg = cfg_with_hooks(tmp_path, f'echo "$1 $XENHOST_FAILURE" > {marker}\n')
+    steps_that_touch_nothing(monkeypatch)
+    monkeypatch.setattr(steps.laydown, "run", lambda ctx, step: (_ for _ in ()).throw(
+        InstallerError("tar failed: \x00\x1b[31m\udc80")))
+    outcome, events, _ = run(cfg, run_hooks=True, dry_run=False)
+    assert (outcome.success, outcome.failed_step) == (False, "laydown")
+    assert events[-1]["type"] == "finished" and events[-1]["status"] == "failed"
+    assert marker.read_text() == "1 step laydown: tar failed: \\x00\\x1b[31m\\udc80\n"
+
+
+def test_a_final_hook_that_fails_in_any_way_is_a_warning(tmp_path, monkeypatch):
+    cfg = cfg_with_hooks(tmp_path, "exit 0\n")
+
+    def broken(*a, **kw):
+        raise PermissionError(13, "Permission denied")        # e.g. a temporary directory mounted noexec
+    monkeypatch.setattr(engine, "run_hook", broken)
+    outcome, events, _ = run(cfg, run_hooks=True)
+    assert outcome.success and events[-1]["type"] == "finished" and events[-1]["status"] == "success"
+    warning = next(e for e in events if e["type"] == "warning" and "complete.sh" in e["message"])
+    assert warning["message"].endswith("failed: PermissionError: [Errno 13] Permission denied")

@@ -1,6 +1,7 @@
 """The firmware list's globs against a built root (image/xhbuild/firmware.py unmatched() and check()):
 a glob that matches nothing stops the build, naming it, its line and its package, instead of an
-image that silently lacks a device's firmware. Pure; check() runs on a small root in tmp_path."""
+image that silently lacks a device's firmware; prune() leaves no link that leads nowhere. Pure;
+check() and prune() run on a small root in tmp_path."""
 from __future__ import annotations
 
 import os
@@ -121,3 +122,31 @@ def test_only_firmware_packages_may_be_listed(tmp_path):
                                           r"product/packages.txt"):
         _entries(tmp_path, "# x\namd64-microcode  amd-ucode/*\n")
     assert "amd-ucode/*" in firmware.MICROCODE and "intel-ucode/*" in firmware.MICROCODE
+
+
+def test_prune_goes_on_until_no_link_leads_nowhere(tmp_path, capsys):
+    """A link to a directory that held only links leading nowhere leads nowhere itself once prune()
+    removed that directory: it used to stay (and check() counted it as a file)."""
+    fw = tmp_path / FW.lstrip("/")
+    (fw / "vpu").mkdir(parents=True)
+    (fw / "vpu" / "vpu_37xx_v0.0.bin").symlink_to("vpu_37xx_v1.bin")      # left out by the filter
+    (fw / "vpu-old").symlink_to("vpu")
+    (fw / "vpu-older").symlink_to(f"{FW}/vpu-old")                           # absolute: inside the root
+    (fw / "qat.bin").write_bytes(b"x")
+    (fw / "qat_mmp.bin").symlink_to("qat.bin")
+    links, emptied = firmware.prune(str(tmp_path))
+    assert links == [f"{FW}/vpu-old", f"{FW}/vpu-older", f"{FW}/vpu/vpu_37xx_v0.0.bin"]
+    assert emptied == [f"{FW}/vpu"]
+    assert sorted(os.listdir(fw)) == ["qat.bin", "qat_mmp.bin"]
+    assert "removed 3 links to files the filter left out" in capsys.readouterr().err
+    assert firmware.prune(str(tmp_path)) == ([], [])
+
+
+def test_a_link_that_leads_nowhere_is_no_file(tmp_path):
+    root = _root(tmp_path, installed=[p for p in INSTALLED if not p.endswith("tg3.bin")])
+    os.makedirs(os.path.join(root, "usr/lib/firmware/tigon"))
+    os.symlink("tg3-left-out.bin", os.path.join(root, "usr/lib/firmware/tigon/tg3.bin"))
+    _entries(tmp_path)
+    with pytest.raises(SystemExit, match=r"firmware.txt:3: firmware-misc-nonfree tigon/\*: firmware-misc-nonfree "
+                                         r"ships 1 such paths .* but none of them is a file in the root"):
+        firmware.check(root, str(tmp_path / "firmware.txt"))

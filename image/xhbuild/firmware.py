@@ -10,7 +10,8 @@ of any path-include, whatever an exclude says. As the filter must include the pa
 kept files by name (intel, intel/ice), all the links and directories below them stay: links such as
 intel/vpu/vpu_37xx_v0.0.bin although the files they point at were left out, and directories that
 stay empty. No filter can take them out, so prune() removes, from the finished root, the links that
-lead nowhere and then the empty directories (dangling() is the rule, on a listing of the root).
+lead nowhere and then the empty directories, until none is left (dangling() is the rule, on a
+listing of the root).
 
 A glob that matches nothing (a typo, or a file a new package version renamed) would ship an image
 without that device's firmware and no error: check() stops the build instead, naming the glob and
@@ -148,11 +149,29 @@ def root_entries(root: str) -> dict[str, str | None]:
 
 def prune(root: str) -> tuple[list[str], list[str]]:
     """Remove the links under the firmware directory of an unpacked root that lead to nothing, then
-    the directories left empty below it; returns both (paths from /) and says how many."""
-    entries = root_entries(root)
-    links = dangling(entries)
-    for path in links:
-        os.unlink(root + path)
+    the directories left empty below it, again until nothing changes (a link to a directory that
+    held only such links leads to nothing once that directory is gone); returns both (paths from /)
+    and says how many."""
+    links: list[str] = []
+    emptied: list[str] = []
+    while True:
+        entries = root_entries(root)
+        found = dangling(entries)
+        for path in found:
+            os.unlink(root + path)
+        removed = _remove_empty_dirs(root, entries)
+        links += found
+        emptied += removed
+        if not found and not removed:
+            break
+    shown = ", ".join(os.path.relpath(p, FIRMWARE_DIR) if p.startswith(FIRMWARE_DIR) else p for p in links)
+    say(f"firmware: removed {len(links)} links to files the filter left out"
+        f"{f' ({shown})' if links else ''} and {len(emptied)} directories left empty")
+    return sorted(links), sorted(emptied)
+
+
+def _remove_empty_dirs(root: str, entries: dict[str, str | None]) -> list[str]:
+    """Remove the empty directories below the firmware directories of a root; returns them."""
     emptied = []
     # only a directory reached without a link (/lib/firmware is usr/lib/firmware on merged /usr)
     for top in (root + d for d in FIRMWARE_DIRS if resolve(entries, d) == d):
@@ -160,17 +179,15 @@ def prune(root: str) -> tuple[list[str], list[str]]:
             if dirpath != top and not os.listdir(dirpath):
                 os.rmdir(dirpath)
                 emptied.append("/" + os.path.relpath(dirpath, root))
-    shown = ", ".join(os.path.relpath(p, FIRMWARE_DIR) if p.startswith(FIRMWARE_DIR) else p for p in links)
-    say(f"firmware: removed {len(links)} links to files the filter left out"
-        f"{f' ({shown})' if links else ''} and {len(emptied)} directories left empty")
-    return links, sorted(emptied)
+    return emptied
 
 
 def unmatched(entries: list[Firmware], installed: Iterable[str],
               shipped: Mapping[str, Iterable[str]]) -> list[tuple[Firmware, str]]:
     """The globs of entries that match nothing, with their entry, as the list writes them (a dropped
     one with its !): a kept glob no file of the root that its package ships, a dropped one no path
-    its package ships. installed: the root's files and links, paths from /; shipped: package -> the
+    its package ships. installed: the root's files and the links that lead somewhere (one that leads
+    nowhere installs nothing), paths from /; shipped: package -> the
     paths dpkg lists for it (the ones the filter left out too). Matched as dpkg does (`*` crosses /)."""
     files = set(installed)
     out = []
@@ -195,10 +212,12 @@ def _dpkg_list(root: str, package: str) -> list[str]:
 def check(root: str, path: str | None = None) -> None:
     """Stop the build when a glob of the list matches nothing in a finished root (after prune())."""
     entries = load(path)
+    listing = root_entries(root)
     installed = []
     for dirpath, dirnames, filenames in os.walk(root + FIRMWARE_DIR):
         names = filenames + [d for d in dirnames if os.path.islink(os.path.join(dirpath, d))]
-        installed += ["/" + os.path.relpath(os.path.join(dirpath, n), root) for n in names]
+        paths = ("/" + os.path.relpath(os.path.join(dirpath, n), root) for n in names)
+        installed += [p for p in paths if listing.get(p) is None or resolve(listing, p) is not None]
     shipped = {fw.package: _dpkg_list(root, fw.package) for fw in entries}
     misses = unmatched(entries, installed, shipped)
     if misses:
