@@ -379,19 +379,22 @@ def test_host_ready_prints_the_line_on_every_console_once_ssh_answers(host):
     assert res.stdout.rstrip().endswith(ready.strip())
 
 
-def test_host_ready_does_not_wait_for_an_sshd_the_operator_turned_off(host):
-    with socket.socket() as s:          # a port nothing listens on
+def _closed_port() -> int:
+    """A port on 127.0.0.1 nothing listens on."""
+    with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+        return s.getsockname()[1]
+
+
+def test_host_ready_does_not_wait_for_an_sshd_the_operator_turned_off(host):
+    port = _closed_port()
     res = run_host_ready(host, port, wait=30, SSH_STATE="disabled")
     assert res.returncode == 0, res.stdout + res.stderr
     assert "HOST READY: xen=4.20.5-pre" in res.stdout and "waiting" not in res.stdout
 
 
 def test_host_ready_names_what_is_not_ready_when_the_wait_is_over(host):
-    with socket.socket() as s:          # a port nothing listens on
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = _closed_port()
     root, tmp = host
     (tmp / "xl-fails").write_text("")
     (root / "run/xenhost/firstboot-failed").unlink()      # first boot did not finish
@@ -434,9 +437,7 @@ def test_host_ready_keeps_to_its_wait_when_xl_hangs_in_the_kernel(host):
 
 
 def test_host_ready_checks_ssh_when_systemctl_does_not_answer(host):
-    with socket.socket() as s:          # a port nothing listens on
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = _closed_port()
     res = run_host_ready(host, port, wait=1, SSH_STATE="hangs")
     assert res.returncode == 1, res.stdout + res.stderr
     assert "HOST NOT READY: ssh: not accepting connections on 127.0.0.1:" in res.stdout
