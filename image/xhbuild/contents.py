@@ -33,19 +33,20 @@ def iso_files(iso: str) -> dict[str, int]:
     return parse_listing(out, _XORRISO)
 
 
+def _squashfs_listing(image: str) -> str:
+    return subprocess.run([_tool("unsquashfs"), "-lls", "-d", "squashfs-root", image],
+                          check=True, capture_output=True, text=True).stdout
+
+
 def squashfs_files(image: str) -> dict[str, int]:
     """Path (from /) -> size of every regular file in a squashfs image."""
-    out = subprocess.run([_tool("unsquashfs"), "-lls", "-d", "squashfs-root", image],
-                         check=True, capture_output=True, text=True).stdout
-    return parse_listing(out, _UNSQUASHFS)
+    return parse_listing(_squashfs_listing(image), _UNSQUASHFS)
 
 
 def squashfs_entries(image: str) -> dict[str, str | None]:
     """Path (from /) -> link target of every link, None of every other entry, of a squashfs image
     (the listing xhbuild.firmware.resolve() reads)."""
-    out = subprocess.run([_tool("unsquashfs"), "-lls", "-d", "squashfs-root", image],
-                         check=True, capture_output=True, text=True).stdout
-    return parse_entries(out)
+    return parse_entries(_squashfs_listing(image))
 
 
 def parse_entries(text: str) -> dict[str, str | None]:
